@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connections: listen(), connect(), accept(), shutdown() and release of
+ * SOCK_STREAM and SOCK_SEQPACKET sockets.
+ *
+ * connect() creates the server side of the connection (the child) at once
+ * and queues it on the listener's pending queue, complete: the client may
+ * send before accept(). accept() only takes the oldest child off the queue
+ * and grafts it, so it cannot fail after the dequeue, and the core reserves
+ * the descriptor before calling it: on EMFILE the connection stays queued.
+ *
+ * A child leaves the queue in exactly one of three ways, each by the one
+ * caller that took it off under the queue lock: accept(), a backlog shrink
+ * (the newest excess) or the listener stopping (all). The last two reset
+ * it: its client sees ECONNRESET, then EOF and EPIPE.
+ *
+ * Locking, outermost first:
+ *   lock_sock(listener), then lock_sock_nested(child) (accept);
+ *   lock_sock(client), then the netns port lock (autobind), or the
+ *     listener's pending->lock (connect);
+ *   cu->lock of any socket is innermost and never nests in another one.
+ * A listener's sk_state changes under lock_sock(listener); the move to
+ * TCP_LISTEN also holds the port lock (see ports.c).
+ */
+
+#include <linux/cred.h>
+#include <linux/sched/signal.h>
+
+#include "af_custom.h"
+#include "conn.h"
+#include "netns.h"
+#include "pending.h"
+#include "ports.h"
+
+static struct cu_sock *cu_child_of(struct list_head *node)
+{
+	return list_entry(node, struct cu_sock, pending_node);
+}
+
+/*
+ * Tell @peer that the other end went away; with @reset, that it lost
+ * data (or was refused after all), so the next recv/send says ECONNRESET.
+ */
+static void cu_conn_hangup_peer(struct sock *peer, bool reset)
+{
+	struct cu_sock *pcu = cu_sk(peer);
+
+	spin_lock(&pcu->lock);
+	WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+	if (reset)
+		WRITE_ONCE(peer->sk_err, ECONNRESET);
+	spin_unlock(&pcu->lock);
+	if (reset)
+		cu_error_report(peer);
+	peer->sk_state_change(peer);
+}
+
+/*
+ * Close the connection of @sk: no more data may reach it, its peer learns
+ * it (with a reset if @reset or if unread data is thrown away), and the
+ * reference on the peer is dropped.
+ */
+static void cu_conn_disconnect(struct sock *sk, bool reset)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sock *peer = cu->peer;
+	bool lost;
+
+	spin_lock(&cu->lock);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	lost = !skb_queue_empty(&sk->sk_receive_queue);
+	spin_unlock(&cu->lock);
+
+	skb_queue_purge(&sk->sk_receive_queue);
+	if (!peer)
+		return;
+	cu->peer = NULL;
+	cu_conn_hangup_peer(peer, reset || lost);
+	sock_put(peer);
+}
+
+/* Reset a child that was taken off a pending queue, and free it. */
+static void cu_conn_reset_child(struct cu_sock *child)
+{
+	cu_conn_disconnect(&child->sk, true);
+	sock_set_flag(&child->sk, SOCK_DEAD);
+	sock_put(&child->sk);
+}
+
+static void cu_conn_reset_children(struct list_head *children)
+{
+	struct cu_sock *child, *next;
+
+	list_for_each_entry_safe(child, next, children, pending_node) {
+		list_del_init(&child->pending_node);
+		cu_conn_reset_child(child);
+	}
+}
+
+/* Stop listening: reset every pending child, wake accept() callers. */
+static void cu_conn_stop_listening(struct sock *sk)
+{
+	LIST_HEAD(children);
+
+	cu_pending_close(cu_sk(sk)->pending, &children);
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+	sk->sk_state_change(sk);
+	cu_conn_reset_children(&children);
+}
+
+/* The checks of CONTRACT §4 that precede any change, in its order. */
+static int cu_conn_listen_check(struct sock *sk)
+{
+	struct cu_sock *cu = cu_sk(sk);
+
+	if (sk->sk_state == TCP_ESTABLISHED)
+		return -EISCONN;
+	if (!cu->port)
+		return -EINVAL;
+	if (sk->sk_state != TCP_LISTEN && cu->pending)
+		return -EINVAL;		/* was listening, then shut down */
+	return 0;
+}
+
+static int cu_conn_start_listening(struct sock *sk, u32 backlog)
+{
+	struct net *net = sock_net(sk);
+	struct cu_pending *pending;
+	LIST_HEAD(none);
+	int err = 0;
+
+	cu_ports_lock(net);
+	if (cu_ports_twin_listens(sk)) {
+		err = -EADDRINUSE;
+		goto out;
+	}
+	pending = cu_pending_alloc(GFP_KERNEL);
+	if (!pending) {
+		err = -ENOBUFS;
+		goto out;
+	}
+	cu_set_peercred(sk, task_tgid(current), current_cred());
+	cu_pending_set_backlog(pending, backlog, &none);
+	/* lockless readers see a pending queue once they see TCP_LISTEN */
+	smp_store_release(&cu_sk(sk)->pending, pending);
+	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
+out:
+	cu_ports_unlock(net);
+	return err;
+}
+
+int cu_conn_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	LIST_HEAD(excess);
+	u32 effective;
+	int err;
+
+	/* the socket layer already turned backlogs above somaxconn into it */
+	effective = clamp_t(int, backlog, 1, cu_net_somaxconn(sock_net(sk)));
+
+	lock_sock(sk);
+	err = cu_conn_listen_check(sk);
+	if (err)
+		goto out;
+	if (sk->sk_state == TCP_LISTEN)
+		cu_pending_set_backlog(cu_sk(sk)->pending, effective, &excess);
+	else
+		err = cu_conn_start_listening(sk, effective);
+out:
+	release_sock(sk);
+	cu_conn_reset_children(&excess);
+	return err;
+}
+
+/* The server side of a new connection from @client to @listener. */
+static struct sock *cu_conn_new_child(struct sock *listener,
+				      struct sock *client)
+{
+	struct sock *child;
+
+	child = cu_sock_alloc(sock_net(listener), NULL, listener->sk_type,
+			      GFP_KERNEL);
+	if (!child)
+		return NULL;
+	cu_sk(child)->port = cu_sk(listener)->port;
+	child->sk_sndbuf = READ_ONCE(listener->sk_sndbuf);
+	child->sk_rcvbuf = READ_ONCE(listener->sk_rcvbuf);
+	child->sk_state = TCP_ESTABLISHED;
+	cu_set_peercred(child, task_tgid(current), current_cred());
+
+	sock_hold(client);
+	cu_sk(child)->peer = client;
+	return child;
+}
+
+static void cu_conn_pair(struct sock *sk, struct sock *child)
+{
+	sock_hold(child);
+	cu_sk(sk)->peer = child;
+	WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
+	sk->sk_socket->state = SS_CONNECTED;
+}
+
+/* Undo cu_conn_pair() and free the child nobody else has seen. */
+static void cu_conn_unpair(struct sock *sk, struct sock *child)
+{
+	sk->sk_socket->state = SS_UNCONNECTED;
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+	cu_sk(sk)->peer = NULL;
+	sock_put(child);
+	cu_sk(child)->peer = NULL;
+	sock_put(sk);
+	sock_put(child);
+}
+
+/*
+ * Queue a connection from @sk to @listener. The client is made connected
+ * before the child is queued: once queued, the child can be reset at any
+ * moment, and the reset must find a connected client to tell.
+ */
+static int cu_conn_queue(struct sock *sk, struct sock *listener)
+{
+	struct cu_pending *pending = smp_load_acquire(&cu_sk(listener)->pending);
+	struct sock *child;
+
+	if (!pending)
+		return -ECONNREFUSED;
+	child = cu_conn_new_child(listener, sk);
+	if (!child)
+		return -ENOMEM;
+
+	cu_conn_pair(sk, child);
+	if (cu_pending_add(pending, &cu_sk(child)->pending_node) !=
+	    CU_PENDING_QUEUED) {
+		cu_conn_unpair(sk, child);
+		return -ECONNREFUSED;
+	}
+	cu_copy_peercred(sk, listener);
+	listener->sk_data_ready(listener);
+	return 0;
+}
+
+int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
+		    int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *listener;
+	u32 port;
+	int err;
+
+	err = cu_addr_to_port((struct sockaddr *)uaddr, addr_len, &port);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		err = -EISCONN;
+		goto out;
+	}
+	if (sk->sk_state == TCP_LISTEN || cu_sk(sk)->pending) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = cu_ports_autobind(sk);
+	if (err)
+		goto out;
+
+	listener = cu_ports_lookup(sock_net(sk), sk->sk_type, port, true);
+	if (!listener) {
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	err = cu_conn_queue(sk, listener);
+	sock_put(listener);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * Wait for a pending connection on @sk (locked). Returns the oldest, or
+ * an ERR_PTR: EINVAL if the listener stopped, EAGAIN, EINTR/ERESTARTSYS.
+ */
+static struct cu_sock *cu_conn_wait_child(struct sock *sk, long timeo)
+{
+	struct cu_pending *pending = cu_sk(sk)->pending;
+	struct list_head *node;
+	DEFINE_WAIT(wait);
+
+	for (;;) {
+		if (sk->sk_state != TCP_LISTEN)
+			return ERR_PTR(-EINVAL);
+		node = cu_pending_take(pending);
+		if (node)
+			return cu_child_of(node);
+		if (!timeo)
+			return ERR_PTR(-EAGAIN);
+		if (signal_pending(current))
+			return ERR_PTR(sock_intr_errno(timeo));
+
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		release_sock(sk);
+		if (!cu_pending_count(pending) &&
+		    READ_ONCE(sk->sk_state) == TCP_LISTEN)
+			timeo = schedule_timeout(timeo);
+		lock_sock(sk);
+		finish_wait(sk_sleep(sk), &wait);
+	}
+}
+
+int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct cu_sock *child;
+	int err = 0;
+
+	lock_sock(sk);
+	child = cu_conn_wait_child(sk, sock_rcvtimeo(sk, flags & O_NONBLOCK));
+	if (IS_ERR(child)) {
+		err = PTR_ERR(child);
+		goto out;
+	}
+	lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
+	sock_graft(&child->sk, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(&child->sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static void cu_conn_shutdown_peer(struct sock *peer, int mode)
+{
+	int peer_mode = (mode & RCV_SHUTDOWN ? SEND_SHUTDOWN : 0) |
+			(mode & SEND_SHUTDOWN ? RCV_SHUTDOWN : 0);
+	struct cu_sock *pcu = cu_sk(peer);
+
+	spin_lock(&pcu->lock);
+	WRITE_ONCE(peer->sk_shutdown, peer->sk_shutdown | peer_mode);
+	spin_unlock(&pcu->lock);
+	peer->sk_state_change(peer);
+}
+
+int cu_conn_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct cu_sock *cu = cu_sk(sk);
+	int mode, err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	mode = how + 1;		/* SHUT_RD -> RCV_SHUTDOWN, ... */
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		/* SHUT_WR alone leaves a listener listening, as on TCP */
+		if (mode & RCV_SHUTDOWN) {
+			WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mode);
+			cu_conn_stop_listening(sk);
+		}
+		goto out;
+	}
+	if (!cu->peer) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	spin_lock(&cu->lock);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mode);
+	spin_unlock(&cu->lock);
+	sk->sk_state_change(sk);
+	cu_conn_shutdown_peer(cu->peer, mode);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Called by release(), under lock_sock(sk). */
+void cu_conn_release(struct sock *sk)
+{
+	if (sk->sk_state == TCP_LISTEN)
+		cu_conn_stop_listening(sk);
+	cu_conn_disconnect(sk, false);
+}
+
+u32 cu_conn_backlog(struct sock *sk)
+{
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return 0;
+	return cu_pending_backlog(smp_load_acquire(&cu_sk(sk)->pending));
+}
+
+u32 cu_conn_pending(struct sock *sk)
+{
+	return cu_pending_count(smp_load_acquire(&cu_sk(sk)->pending));
+}
+
+void cu_conn_stats(struct sock *sk, struct cu_listen_stats *stats)
+{
+	struct cu_pending *pending = smp_load_acquire(&cu_sk(sk)->pending);
+
+	if (pending)
+		cu_pending_stats(pending, stats);
+	else
+		memset(stats, 0, sizeof(*stats));
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOCK_DGRAM: datagrams between bound ports of one network namespace.
+ *
+ * connect() only records a default peer port, after checking that a
+ * datagram socket is bound there. Each datagram is looked up by port when
+ * sent, so a receiver that goes away is noticed (ECONNREFUSED: a local
+ * family never drops a datagram silently). The skb path is stream.c's.
+ */
+
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+
+#include "af_custom.h"
+#include "dgram.h"
+#include "ports.h"
+#include "stream.h"
+
+int cu_dgram_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
+		     int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *target;
+	u32 port;
+	int err;
+
+	err = cu_addr_to_port((struct sockaddr *)uaddr, addr_len, &port);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	err = cu_ports_autobind(sk);
+	if (err)
+		goto out;
+	target = cu_ports_lookup(sock_net(sk), SOCK_DGRAM, port, false);
+	if (!target) {
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	sock_put(target);
+	WRITE_ONCE(cu_sk(sk)->peer_port, port);
+	WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
+	sock->state = SS_CONNECTED;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* The port a datagram goes to: its address, or the default peer. */
+static int cu_dgram_dest(struct sock *sk, struct msghdr *msg, u32 *port)
+{
+	if (msg->msg_namelen)
+		return cu_addr_to_port(msg->msg_name, msg->msg_namelen, port);
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	*port = READ_ONCE(cu_sk(sk)->peer_port);
+	return 0;
+}
+
+static int cu_dgram_send(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct sock *target;
+	u32 port;
+	int err;
+
+	err = cu_dgram_dest(sk, msg, &port);
+	if (err)
+		return err;
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
+	if (len > READ_ONCE(sk->sk_sndbuf) - 32)
+		return -EMSGSIZE;
+
+	lock_sock(sk);
+	err = cu_ports_autobind(sk);
+	release_sock(sk);
+	if (err)
+		return err;
+
+	target = cu_ports_lookup(sock_net(sk), SOCK_DGRAM, port, false);
+	if (!target)
+		return -ECONNREFUSED;
+	err = cu_data_send_skb(sk, target, msg, len);
+	sock_put(target);
+	return err ? err : len;
+}
+
+int cu_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	int ret;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	ret = cu_dgram_send(sock->sk, msg, len);
+	if (ret == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return ret;
+}
+
+int cu_dgram_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		     int flags)
+{
+	struct cu_sock *cu = cu_sk(sock->sk);
+	int ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	mutex_lock(&cu->iolock);
+	ret = cu_data_read_record(sock->sk, msg, len, flags);
+	mutex_unlock(&cu->iolock);
+	return ret;
+}
+
+int cu_dgram_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct cu_sock *cu = cu_sk(sk);
+	int err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	spin_lock(&cu->lock);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | (how + 1));
+	spin_unlock(&cu->lock);
+	sk->sk_state_change(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+int cu_dgram_peer_name(struct sock *sk, struct sockaddr *uaddr)
+{
+	struct sockaddr_cu *addr = (struct sockaddr_cu *)uaddr;
+
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	addr->scu_family = cu_family;
+	addr->scu_reserved = 0;
+	addr->scu_port = READ_ONCE(cu_sk(sk)->peer_port);
+	return sizeof(*addr);
+}

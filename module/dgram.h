@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CU_DGRAM_H
+#define _CU_DGRAM_H
+
+#include <linux/net.h>
+#include <linux/poll.h>
+
+#include "compat.h"
+
+int cu_dgram_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
+		     int flags);
+int cu_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int cu_dgram_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		     int flags);
+int cu_dgram_shutdown(struct socket *sock, int how);
+int cu_dgram_peer_name(struct sock *sk, struct sockaddr *uaddr);
+
+#endif /* _CU_DGRAM_H */

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket layer: the proto_ops tables, socket creation and release,
+ * bind, names, SOL_CUSTOM options and ioctls. It validates arguments and
+ * dispatches; connections live in conn.c, data in stream.c and dgram.c,
+ * the port table in ports.c.
+ */
+
+#include <linux/termios.h>
+#include <linux/sockios.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+
+#include "af_custom.h"
+#include "compat.h"
+#include "conn.h"
+#include "dgram.h"
+#include "pending.h"
+#include "ports.h"
+#include "stream.h"
+
+struct proto cu_proto = {
+	.name		= "AF_CUSTOM",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct cu_sock),
+};
+
+static void cu_sock_destruct(struct sock *sk)
+{
+	skb_queue_purge(&sk->sk_receive_queue);
+	cu_pending_free(cu_sk(sk)->pending);
+}
+
+/* A new af_custom sock, attached to @sock (NULL for a connection's child). */
+struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
+			   gfp_t gfp)
+{
+	struct cu_sock *cu;
+	struct sock *sk;
+
+	sk = sk_alloc(net, cu_family, gfp, &cu_proto, 0);
+	if (!sk)
+		return NULL;
+	sock_init_data(sock, sk);
+	sk->sk_type = type;
+	sk->sk_destruct = cu_sock_destruct;
+
+	cu = cu_sk(sk);
+	INIT_LIST_HEAD(&cu->pending_node);
+	spin_lock_init(&cu->lock);
+	mutex_init(&cu->iolock);
+	atomic_set(&cu->unread, 0);
+	return sk;
+}
+
+/* The port of a user's address, with the errors bind() and connect() share. */
+int cu_addr_to_port(const struct sockaddr *uaddr, int addr_len, u32 *port)
+{
+	const struct sockaddr_cu *addr = (const struct sockaddr_cu *)uaddr;
+
+	if (addr_len < (int)sizeof(*addr))
+		return -EINVAL;
+	if (addr->scu_family != cu_family)
+		return -EAFNOSUPPORT;
+	if (addr->scu_reserved)
+		return -EINVAL;
+	*port = addr->scu_port;
+	return 0;
+}
+
+static int cu_bind(struct socket *sock, cu_uaddr_t *uaddr, int addr_len)
+{
+	struct sock *sk = sock->sk;
+	u32 port;
+	int err;
+
+	err = cu_addr_to_port((struct sockaddr *)uaddr, addr_len, &port);
+	if (err)
+		return err;
+	lock_sock(sk);
+	err = cu_ports_bind(sk, port);
+	release_sock(sk);
+	return err;
+}
+
+static int cu_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	struct sockaddr_cu *addr = (struct sockaddr_cu *)uaddr;
+	struct sock *sk = sock->sk;
+	u32 port;
+
+	if (peer) {
+		if (sk->sk_type == SOCK_DGRAM)
+			return cu_dgram_peer_name(sk, uaddr);
+		if (!READ_ONCE(cu_sk(sk)->peer))
+			return -ENOTCONN;
+		port = READ_ONCE(cu_sk(cu_sk(sk)->peer)->port);
+	} else {
+		port = READ_ONCE(cu_sk(sk)->port);
+	}
+	addr->scu_family = cu_family;
+	addr->scu_reserved = 0;
+	addr->scu_port = port;
+	return sizeof(*addr);
+}
+
+static int cu_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	lock_sock(sk);
+	cu_conn_release(sk);
+	sock_orphan(sk);
+	release_sock(sk);
+	cu_ports_unbind(sk);
+	sock->sk = NULL;
+	sock_put(sk);
+	return 0;
+}
+
+static int cu_put_option(char __user *optval, int __user *optlen,
+			 const void *val, int len)
+{
+	if (put_user(len, optlen) || copy_to_user(optval, val, len))
+		return -EFAULT;
+	return 0;
+}
+
+static int cu_getsockopt(struct socket *sock, int level, int optname,
+			 char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	struct cu_listen_stats stats;
+	int len, val;
+
+	if (level != SOL_CUSTOM)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case CU_BACKLOG:
+		val = cu_conn_backlog(sk);
+		break;
+	case CU_PENDING:
+		val = cu_conn_pending(sk);
+		break;
+	case CU_STATS:
+		if (sk->sk_type == SOCK_DGRAM)
+			return -ENOPROTOOPT;
+		cu_conn_stats(sk, &stats);
+		/* a short buffer gets the head of the struct, as TCP_INFO */
+		len = min_t(int, len, sizeof(stats));
+		return cu_put_option(optval, optlen, &stats, len);
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len < (int)sizeof(val))
+		return -EINVAL;
+	return cu_put_option(optval, optlen, &val, sizeof(val));
+}
+
+/* Every SOL_CUSTOM option is read-only. */
+static int cu_setsockopt(struct socket *sock, int level, int optname,
+			 sockptr_t optval, unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int cu_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	int amount;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+			return -EINVAL;
+		amount = sk->sk_type == SOCK_DGRAM ? cu_data_next_size(sk) :
+						     cu_stream_inq(sk);
+		break;
+	case SIOCOUTQ:
+		amount = atomic_read(&cu_sk(sk)->unread);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+CU_DEFINE_ACCEPT(cu_accept, cu_conn_accept)
+
+/* SOCK_STREAM and SOCK_SEQPACKET: stream.c tells records from bytes. */
+static const struct proto_ops cu_conn_ops = {
+	.family		= PF_CUSTOM,
+	.owner		= THIS_MODULE,
+	.release	= cu_release,
+	.bind		= cu_bind,
+	.connect	= cu_conn_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= cu_accept,
+	.getname	= cu_getname,
+	.poll		= cu_stream_poll,
+	.ioctl		= cu_ioctl,
+	.listen		= cu_conn_listen,
+	.shutdown	= cu_conn_shutdown,
+	.setsockopt	= cu_setsockopt,
+	.getsockopt	= cu_getsockopt,
+	.sendmsg	= cu_stream_sendmsg,
+	.recvmsg	= cu_stream_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+static const struct proto_ops cu_dgram_ops = {
+	.family		= PF_CUSTOM,
+	.owner		= THIS_MODULE,
+	.release	= cu_release,
+	.bind		= cu_bind,
+	.connect	= cu_dgram_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= cu_getname,
+	.poll		= datagram_poll,
+	.ioctl		= cu_ioctl,
+	.listen		= sock_no_listen,
+	.shutdown	= cu_dgram_shutdown,
+	.setsockopt	= cu_setsockopt,
+	.getsockopt	= cu_getsockopt,
+	.sendmsg	= cu_dgram_sendmsg,
+	.recvmsg	= cu_dgram_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+int cu_sock_create(struct net *net, struct socket *sock, int protocol,
+		   int kern)
+{
+	if (protocol)
+		return -EPROTONOSUPPORT;
+
+	switch (sock->type) {
+	case SOCK_STREAM:
+	case SOCK_SEQPACKET:
+		sock->ops = &cu_conn_ops;
+		break;
+	case SOCK_DGRAM:
+		sock->ops = &cu_dgram_ops;
+		break;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	sock->state = SS_UNCONNECTED;
+	if (!cu_sock_alloc(net, sock, sock->type, GFP_KERNEL))
+		return -ENOMEM;
+	return 0;
+}

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path of connected sockets: SOCK_STREAM and SOCK_SEQPACKET.
+ *
+ * A sender copies its data into skbs charged to its own send buffer
+ * (sock_alloc_send_pskb(), so SO_SNDBUF bounds what is in flight and a
+ * full buffer blocks it or gives EAGAIN) and appends them straight to the
+ * peer's receive queue. The two types differ in one place each way: a
+ * SEQPACKET record is one skb, sent whole or not at all, and read whole
+ * (truncated with MSG_TRUNC); a stream is cut into skbs of any size and
+ * read across them.
+ *
+ * Locking (see af_custom.h): cu->lock of the receiving socket guards its
+ * queue, sk_shutdown and sk_err; it is taken briefly and never nested.
+ * cu->iolock serialises readers; only a reader takes skbs off the queue,
+ * so an skb it peeked stays valid until it unlinks it itself.
+ */
+
+#include <linux/sched/signal.h>
+#include <linux/skbuff.h>
+#include <net/sock.h>
+
+#include "af_custom.h"
+#include "conn.h"
+#include "stream.h"
+
+struct cu_skb_cb {
+	u32	consumed;	/* bytes of a stream skb already read */
+	u32	port;		/* the sender's port, for recvfrom() */
+};
+
+#define CU_SKB_CB(skb)		((struct cu_skb_cb *)(skb)->cb)
+
+/* A stream write is cut into skbs of a linear head plus this much. */
+#define CU_SKB_FRAGS_MAX	(PAGE_SIZE << get_order(32768))
+
+static bool cu_is_record(const struct sock *sk)
+{
+	return sk->sk_type == SOCK_SEQPACKET;
+}
+
+static size_t cu_stream_chunk(const struct sock *sk, size_t left)
+{
+	size_t max = (READ_ONCE(sk->sk_sndbuf) >> 1) - 64;
+
+	max = min_t(size_t, max, SKB_MAX_HEAD(0) + CU_SKB_FRAGS_MAX);
+	return min(left, max);
+}
+
+/* Append @skb to @peer's queue unless @peer stopped receiving. */
+static int cu_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb)
+{
+	struct cu_sock *pcu = cu_sk(peer);
+	unsigned int len = skb->len;
+
+	spin_lock(&pcu->lock);
+	if (peer->sk_shutdown & RCV_SHUTDOWN) {
+		spin_unlock(&pcu->lock);
+		kfree_skb(skb);
+		return -EPIPE;
+	}
+	atomic_add(len, &cu_sk(sk)->unread);
+	__skb_queue_tail(&peer->sk_receive_queue, skb);
+	spin_unlock(&pcu->lock);
+	peer->sk_data_ready(peer);
+	return 0;
+}
+
+/* Send @size bytes of @msg from @sk to @peer, as one skb. */
+int cu_data_send_skb(struct sock *sk, struct sock *peer, struct msghdr *msg,
+		     size_t size)
+{
+	size_t frags = size > SKB_MAX_HEAD(0) ? size - SKB_MAX_HEAD(0) : 0;
+	struct sk_buff *skb;
+	int err;
+
+	skb = sock_alloc_send_pskb(sk, size - frags, frags,
+				   msg->msg_flags & MSG_DONTWAIT, &err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (!skb)
+		return err;
+	skb_put(skb, size - frags);
+	skb->data_len = frags;
+	skb->len = size;
+	err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+	if (err) {
+		kfree_skb(skb);
+		return err;
+	}
+	CU_SKB_CB(skb)->consumed = 0;
+	CU_SKB_CB(skb)->port = READ_ONCE(cu_sk(sk)->port);
+	return cu_deliver(sk, peer, skb);
+}
+
+int cu_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct sock *peer = READ_ONCE(cu_sk(sk)->peer);
+	bool record = cu_is_record(sk);
+	size_t size, sent = 0;
+	int err;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (msg->msg_namelen)
+		return peer ? -EISCONN : -EOPNOTSUPP;
+	if (!peer)
+		return -ENOTCONN;
+	if (!len && !record)
+		return 0;
+	if (record && len > READ_ONCE(sk->sk_sndbuf) - 32)
+		return -EMSGSIZE;
+
+	do {
+		size = record ? len : cu_stream_chunk(sk, len - sent);
+		err = cu_data_send_skb(sk, peer, msg, size);
+		if (err)
+			break;
+		sent += size;
+	} while (sent < len);
+
+	if (sent)
+		return sent;
+	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+/*
+ * The skb after @last (the first one if @last is NULL). When there is
+ * none, *@shutdown and *@error tell, consistently with the empty queue,
+ * whether more data can come.
+ */
+static struct sk_buff *cu_rx_next(struct sock *sk, struct sk_buff *last,
+				  u8 *shutdown, bool *error)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sk_buff_head *queue = &sk->sk_receive_queue;
+	struct sk_buff *skb;
+
+	spin_lock(&cu->lock);
+	skb = last ? skb_peek_next(last, queue) : skb_peek(queue);
+	*shutdown = sk->sk_shutdown;
+	*error = sk->sk_err;
+	spin_unlock(&cu->lock);
+	return skb;
+}
+
+/* Sleep until something follows @last in the queue, or no more can. */
+static long cu_rx_sleep(struct sock *sk, long timeo, struct sk_buff *last)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	DEFINE_WAIT(wait);
+	bool more;
+
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		spin_lock(&cu->lock);
+		more = skb_peek_tail(&sk->sk_receive_queue) != last ||
+		       sk->sk_err || sk->sk_shutdown & RCV_SHUTDOWN;
+		spin_unlock(&cu->lock);
+		if (more || !timeo || signal_pending(current))
+			break;
+		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+		timeo = schedule_timeout(timeo);
+		sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return timeo;
+}
+
+/*
+ * A reader holding @copied bytes found nothing after @last. Returns 0 to
+ * look again, 1 to return what it has (end of stream), or -errno. An
+ * error waits behind data already read: it is reported by the next call.
+ */
+static int cu_rx_wait(struct sock *sk, long *timeo, struct sk_buff *last,
+		      size_t copied, u8 shutdown, bool error)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	int err;
+
+	if (error) {
+		if (copied)
+			return 1;
+		err = sock_error(sk);
+		return err;	/* 0 if another reader took it: look again */
+	}
+	if (shutdown & RCV_SHUTDOWN)
+		return 1;
+	if (!*timeo)
+		return copied ? 1 : -EAGAIN;
+
+	mutex_unlock(&cu->iolock);
+	*timeo = cu_rx_sleep(sk, *timeo, last);
+	mutex_lock(&cu->iolock);
+	if (signal_pending(current))
+		return copied ? 1 : sock_intr_errno(*timeo);
+	return 0;
+}
+
+/* Mark @len bytes of @skb read; free it once all of it is. */
+static void cu_rx_consume(struct sock *sk, struct sk_buff *skb,
+			  unsigned int len)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	u32 consumed = CU_SKB_CB(skb)->consumed + len;
+
+	atomic_sub(len, &cu_sk(skb->sk)->unread);
+	WRITE_ONCE(CU_SKB_CB(skb)->consumed, consumed);
+	if (consumed < skb->len)
+		return;
+	spin_lock(&cu->lock);
+	__skb_unlink(skb, &sk->sk_receive_queue);
+	spin_unlock(&cu->lock);
+	consume_skb(skb);
+}
+
+static int cu_stream_read(struct sock *sk, struct msghdr *msg, size_t len,
+			  int flags)
+{
+	int target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	struct sk_buff *skb, *last = NULL;
+	size_t chunk, copied = 0;
+	u32 offset;
+	u8 shutdown;
+	bool error;
+	int err = 0;
+
+	while (copied < len) {
+		skb = cu_rx_next(sk, last, &shutdown, &error);
+		if (!skb) {
+			if (copied >= target)
+				break;
+			err = cu_rx_wait(sk, &timeo, last, copied, shutdown,
+					 error);
+			if (err)
+				break;
+			continue;
+		}
+		offset = CU_SKB_CB(skb)->consumed;
+		chunk = min_t(size_t, skb->len - offset, len - copied);
+		if (skb_copy_datagram_msg(skb, offset, msg, chunk)) {
+			err = -EFAULT;
+			break;
+		}
+		copied += chunk;
+		if (flags & MSG_PEEK)
+			last = skb;
+		else
+			cu_rx_consume(sk, skb, chunk);
+	}
+	if (copied)
+		return copied;
+	return err > 0 ? 0 : err;
+}
+
+static void cu_data_name(struct msghdr *msg, u32 port)
+{
+	DECLARE_SOCKADDR(struct sockaddr_cu *, addr, msg->msg_name);
+
+	if (!addr)
+		return;
+	addr->scu_family = cu_family;
+	addr->scu_reserved = 0;
+	addr->scu_port = port;
+	msg->msg_namelen = sizeof(*addr);
+}
+
+/*
+ * Read one record (SEQPACKET) or datagram, whole or truncated with
+ * MSG_TRUNC. Called under cu->iolock.
+ */
+int cu_data_read_record(struct sock *sk, struct msghdr *msg, size_t len,
+			int flags)
+{
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	struct sk_buff *skb;
+	size_t copied;
+	u8 shutdown;
+	bool error;
+	int err;
+
+	for (;;) {
+		skb = cu_rx_next(sk, NULL, &shutdown, &error);
+		if (skb)
+			break;
+		err = cu_rx_wait(sk, &timeo, NULL, 0, shutdown, error);
+		if (err)
+			return err > 0 ? 0 : err;
+	}
+	copied = min_t(size_t, skb->len, len);
+	if (copied < skb->len)
+		msg->msg_flags |= MSG_TRUNC;
+	if (skb_copy_datagram_msg(skb, 0, msg, copied))
+		return -EFAULT;
+	cu_data_name(msg, CU_SKB_CB(skb)->port);
+	if (flags & MSG_TRUNC)
+		copied = skb->len;
+	if (!(flags & MSG_PEEK))
+		cu_rx_consume(sk, skb, skb->len);
+	return copied;
+}
+
+int cu_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		      int flags)
+{
+	struct sock *sk = sock->sk;
+	struct cu_sock *cu = cu_sk(sk);
+	int ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return -ENOTCONN;
+
+	mutex_lock(&cu->iolock);
+	if (cu_is_record(sk))
+		ret = cu_data_read_record(sk, msg, len, flags);
+	else
+		ret = cu_stream_read(sk, msg, len, flags);
+	mutex_unlock(&cu->iolock);
+	return ret;
+}
+
+__poll_t cu_stream_poll(struct file *file, struct socket *sock,
+			poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	u8 state = READ_ONCE(sk->sk_state);
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+	if (state == TCP_LISTEN)
+		return cu_conn_pending(sk) ? EPOLLIN | EPOLLRDNORM : 0;
+
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (sock_writeable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	else
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	return mask;
+}
+
+/* SIOCINQ of a datagram socket: the size of the next datagram. */
+int cu_data_next_size(struct sock *sk)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sk_buff *skb;
+	int bytes;
+
+	spin_lock(&cu->lock);
+	skb = skb_peek(&sk->sk_receive_queue);
+	bytes = skb ? skb->len : 0;
+	spin_unlock(&cu->lock);
+	return bytes;
+}
+
+/* SIOCINQ of a connected socket: bytes queued and not yet read. */
+int cu_stream_inq(struct sock *sk)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sk_buff *skb;
+	int bytes = 0;
+
+	spin_lock(&cu->lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		bytes += skb->len - READ_ONCE(CU_SKB_CB(skb)->consumed);
+	spin_unlock(&cu->lock);
+	return bytes;
+}
