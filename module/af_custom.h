@@ -47,8 +47,8 @@ struct cu_sock {
 	 * checking it may, so nothing is queued after a shutdown or release.
 	 * iolock serialises readers, who alone take skbs off the queue.
 	 */
-	spinlock_t		lock;
-	struct mutex		iolock;
+	spinlock_t		lock;		/* the receive side, above */
+	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
 };
 

@@ -32,6 +32,16 @@
 #include "pending.h"
 #include "ports.h"
 
+/* The pending queue of @sk, NULL until its first listen(). */
+static struct cu_pending *cu_conn_queue_of(struct sock *sk)
+{
+	/*
+	 * Lockless readers (connect, getsockopt, poll) pair this with the
+	 * release in cu_conn_start_listening(): no half-made queue is seen.
+	 */
+	return smp_load_acquire(&cu_sk(sk)->pending);
+}
+
 static struct cu_sock *cu_child_of(struct list_head *node)
 {
 	return list_entry(node, struct cu_sock, pending_node);
@@ -141,7 +151,7 @@ static int cu_conn_start_listening(struct sock *sk, u32 backlog)
 	}
 	cu_set_peercred(sk, task_tgid(current), current_cred());
 	cu_pending_set_backlog(pending, backlog, &none);
-	/* lockless readers see a pending queue once they see TCP_LISTEN */
+	/* pairs with cu_conn_queue_of(): publish the queue initialised */
 	smp_store_release(&cu_sk(sk)->pending, pending);
 	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
 out:
@@ -221,7 +231,7 @@ static void cu_conn_unpair(struct sock *sk, struct sock *child)
  */
 static int cu_conn_queue(struct sock *sk, struct sock *listener)
 {
-	struct cu_pending *pending = smp_load_acquire(&cu_sk(listener)->pending);
+	struct cu_pending *pending = cu_conn_queue_of(listener);
 	struct sock *child;
 
 	if (!pending)
@@ -388,17 +398,17 @@ u32 cu_conn_backlog(struct sock *sk)
 {
 	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
 		return 0;
-	return cu_pending_backlog(smp_load_acquire(&cu_sk(sk)->pending));
+	return cu_pending_backlog(cu_conn_queue_of(sk));
 }
 
 u32 cu_conn_pending(struct sock *sk)
 {
-	return cu_pending_count(smp_load_acquire(&cu_sk(sk)->pending));
+	return cu_pending_count(cu_conn_queue_of(sk));
 }
 
 void cu_conn_stats(struct sock *sk, struct cu_listen_stats *stats)
 {
-	struct cu_pending *pending = smp_load_acquire(&cu_sk(sk)->pending);
+	struct cu_pending *pending = cu_conn_queue_of(sk);
 
 	if (pending)
 		cu_pending_stats(pending, stats);

@@ -13,7 +13,7 @@
  * A backlog of 0 means "not listening": nothing can be added.
  */
 struct cu_pending {
-	spinlock_t		lock;
+	spinlock_t		lock;		/* all of the below */
 	struct list_head	queue;		/* oldest first */
 	u32			count;		/* entries in queue */
 	u32			backlog;	/* capacity, 0 when closed */
