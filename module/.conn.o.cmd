@@ -1448,6 +1448,7 @@ deps_/work/main/module/conn.o := \
   /work/main/module/netns.h \
   /work/main/module/pending.h \
   /work/main/module/ports.h \
+  /work/main/module/stream.h \
 
 /work/main/module/conn.o: $(deps_/work/main/module/conn.o)
 

@@ -31,6 +31,7 @@
 #include "netns.h"
 #include "pending.h"
 #include "ports.h"
+#include "stream.h"
 
 /* The pending queue of @sk, NULL until its first listen(). */
 static struct cu_pending *cu_conn_queue_of(struct sock *sk)
@@ -81,7 +82,7 @@ static void cu_conn_disconnect(struct sock *sk, bool reset)
 	lost = !skb_queue_empty(&sk->sk_receive_queue);
 	spin_unlock(&cu->lock);
 
-	skb_queue_purge(&sk->sk_receive_queue);
+	cu_data_purge(sk);
 	if (!peer)
 		return;
 	cu->peer = NULL;

@@ -351,6 +351,21 @@ __poll_t cu_stream_poll(struct file *file, struct socket *sock,
 	return mask;
 }
 
+/*
+ * Throw away what @sk received and did not read, once nothing more can
+ * arrive; the senders' SIOCOUTQ forgets it too.
+ */
+void cu_data_purge(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+		atomic_sub(skb->len - CU_SKB_CB(skb)->consumed,
+			   &cu_sk(skb->sk)->unread);
+		kfree_skb(skb);
+	}
+}
+
 /* SIOCINQ of a datagram socket: the size of the next datagram. */
 int cu_data_next_size(struct sock *sk)
 {

@@ -18,5 +18,6 @@ int cu_data_send_skb(struct sock *sk, struct sock *peer, struct msghdr *msg,
 int cu_data_read_record(struct sock *sk, struct msghdr *msg, size_t len,
 			int flags);
 int cu_data_next_size(struct sock *sk);
+void cu_data_purge(struct sock *sk);
 
 #endif /* _CU_STREAM_H */
