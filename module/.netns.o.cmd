@@ -1293,8 +1293,159 @@ deps_/work/main/module/netns.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/seq_file.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/string_helpers.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/ctype.h \
+  /work/main/module/af_custom.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/sock.h \
+    $(wildcard include/config/SOCK_RX_QUEUE_MAPPING) \
+    $(wildcard include/config/SOCK_VALIDATE_XMIT) \
+    $(wildcard include/config/RPS) \
+    $(wildcard include/config/SOCK_CGROUP_DATA) \
+    $(wildcard include/config/INET) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/netdevice.h \
+    $(wildcard include/config/DCB) \
+    $(wildcard include/config/HYPERV_NET) \
+    $(wildcard include/config/WLAN) \
+    $(wildcard include/config/AX25) \
+    $(wildcard include/config/MAC80211_MESH) \
+    $(wildcard include/config/NET_IPIP) \
+    $(wildcard include/config/NET_IPGRE) \
+    $(wildcard include/config/IPV6_SIT) \
+    $(wildcard include/config/IPV6_TUNNEL) \
+    $(wildcard include/config/NETPOLL) \
+    $(wildcard include/config/BQL) \
+    $(wildcard include/config/RFS_ACCEL) \
+    $(wildcard include/config/FCOE) \
+    $(wildcard include/config/XFRM_OFFLOAD) \
+    $(wildcard include/config/NET_POLL_CONTROLLER) \
+    $(wildcard include/config/LIBFCOE) \
+    $(wildcard include/config/WIRELESS_EXT) \
+    $(wildcard include/config/VLAN_8021Q) \
+    $(wildcard include/config/NET_DSA) \
+    $(wildcard include/config/TIPC) \
+    $(wildcard include/config/ATALK) \
+    $(wildcard include/config/CFG80211) \
+    $(wildcard include/config/IEEE802154) \
+    $(wildcard include/config/6LOWPAN) \
+    $(wildcard include/config/MPLS_ROUTING) \
+    $(wildcard include/config/NETFILTER_INGRESS) \
+    $(wildcard include/config/NETFILTER_EGRESS) \
+    $(wildcard include/config/PCPU_DEV_REFCNT) \
+    $(wildcard include/config/GARP) \
+    $(wildcard include/config/MRP) \
+    $(wildcard include/config/NET_DROP_MONITOR) \
+    $(wildcard include/config/CGROUP_NET_PRIO) \
+    $(wildcard include/config/MACSEC) \
+    $(wildcard include/config/NET_FLOW_LIMIT) \
+    $(wildcard include/config/NET_EGRESS) \
+    $(wildcard include/config/ETHTOOL_NETLINK) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/delay.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/delay.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/delay.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/prefetch.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/dynamic_queue_limits.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/dcbnl.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/dcbnl.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/netprio_cgroup.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup.h \
+    $(wildcard include/config/CGROUP_CPUACCT) \
+    $(wildcard include/config/CGROUP_DATA) \
+    $(wildcard include/config/CGROUP_BPF) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/cgroupstats.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/taskstats.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/nsproxy.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/user_namespace.h \
+    $(wildcard include/config/INOTIFY_USER) \
+    $(wildcard include/config/FANOTIFY) \
+    $(wildcard include/config/PERSISTENT_KEYRINGS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel_stat.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/interrupt.h \
+    $(wildcard include/config/IRQ_FORCED_THREADING) \
+    $(wildcard include/config/GENERIC_IRQ_PROBE) \
+    $(wildcard include/config/IRQ_TIMINGS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqreturn.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq_vectors.h \
+    $(wildcard include/config/PCI_MSI) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sections.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/sections.h \
+    $(wildcard include/config/HAVE_FUNCTION_DESCRIPTORS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup-defs.h \
+    $(wildcard include/config/CGROUP_NET_CLASSID) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/bpf-cgroup-defs.h \
+    $(wildcard include/config/BPF_LSM) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/psi_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kthread.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup_subsys.h \
+    $(wildcard include/config/CGROUP_DEVICE) \
+    $(wildcard include/config/CGROUP_FREEZER) \
+    $(wildcard include/config/CGROUP_PERF) \
+    $(wildcard include/config/CGROUP_HUGETLB) \
+    $(wildcard include/config/CGROUP_PIDS) \
+    $(wildcard include/config/CGROUP_RDMA) \
+    $(wildcard include/config/CGROUP_MISC) \
+    $(wildcard include/config/CGROUP_DEBUG) \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/xdp.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/neighbour.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/netlink.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/scm.h \
+    $(wildcard include/config/SECURITY_NETWORK) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/security.h \
+    $(wildcard include/config/SECURITY_INFINIBAND) \
+    $(wildcard include/config/SECURITY_NETWORK_XFRM) \
+    $(wildcard include/config/SECURITY_PATH) \
+    $(wildcard include/config/SECURITYFS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel_read_file.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/file.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/netlink.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/netdevice.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/if.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/hdlc/ioctl.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/if_ether.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/if_link.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/if_link.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/if_bonding.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/pkt_cls.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/pkt_sched.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hashtable.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/page_counter.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/memcontrol.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/vmpressure.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/eventfd.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/writeback.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/flex_proportions.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/backing-dev-defs.h \
+    $(wildcard include/config/DEBUG_FS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/blk_types.h \
+    $(wildcard include/config/FAIL_MAKE_REQUEST) \
+    $(wildcard include/config/BLK_CGROUP_IOCOST) \
+    $(wildcard include/config/BLK_INLINE_ENCRYPTION) \
+    $(wildcard include/config/BLK_DEV_INTEGRITY) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/bio.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/mempool.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist_nulls.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/poll.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/poll.h \
+  arch/x86/include/generated/uapi/asm/poll.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/poll.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/eventpoll.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/indirect_call_wrapper.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/dst.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rtnetlink.h \
+    $(wildcard include/config/NET_INGRESS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/rtnetlink.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/if_addr.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/neighbour.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/rtnetlink.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/netlink.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/tcp_states.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/net_tstamp.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/l3mdev.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/fib_rules.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/fib_rules.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/net/fib_notifier.h \
+  /work/main/uapi/linux/af_custom.h \
   /work/main/module/netns.h \
   /work/main/module/ports.h \
+  /work/main/module/proc.h \
 
 /work/main/module/netns.o: $(deps_/work/main/module/netns.o)
 

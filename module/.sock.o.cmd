@@ -1454,6 +1454,7 @@ deps_/work/main/module/sock.o := \
   include/generated/uapi/linux/version.h \
   /work/main/module/conn.h \
   /work/main/module/dgram.h \
+  /work/main/module/netns.h \
   /work/main/module/pending.h \
   /work/main/module/ports.h \
   /work/main/module/stream.h \

@@ -98,14 +98,21 @@ static void cu_conn_reset_child(struct cu_sock *child)
 	sock_put(&child->sk);
 }
 
-static void cu_conn_reset_children(struct list_head *children)
+/* Reset every child on @children; @why counts them in the netns stats. */
+static void cu_conn_reset_children(struct net *net,
+				   struct list_head *children,
+				   enum cu_net_stat why)
 {
 	struct cu_sock *child, *next;
+	u64 n = 0;
 
 	list_for_each_entry_safe(child, next, children, pending_node) {
 		list_del_init(&child->pending_node);
 		cu_conn_reset_child(child);
+		n++;
 	}
+	if (n)
+		cu_net_count(net, why, n);
 }
 
 /* Stop listening: reset every pending child, wake accept() callers. */
@@ -116,7 +123,7 @@ static void cu_conn_stop_listening(struct sock *sk)
 	cu_pending_close(cu_sk(sk)->pending, &children);
 	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	sk->sk_state_change(sk);
-	cu_conn_reset_children(&children);
+	cu_conn_reset_children(sock_net(sk), &children, CU_STAT_RESET_CLOSE);
 }
 
 /* The checks of CONTRACT §4 that precede any change, in its order. */
@@ -180,7 +187,7 @@ int cu_conn_listen(struct socket *sock, int backlog)
 		err = cu_conn_start_listening(sk, effective);
 out:
 	release_sock(sk);
-	cu_conn_reset_children(&excess);
+	cu_conn_reset_children(sock_net(sk), &excess, CU_STAT_RESET_SHRINK);
 	return err;
 }
 
@@ -235,18 +242,27 @@ static int cu_conn_queue(struct sock *sk, struct sock *listener)
 	struct cu_pending *pending = cu_conn_queue_of(listener);
 	struct sock *child;
 
-	if (!pending)
+	struct net *net = sock_net(sk);
+	enum cu_pending_verdict verdict;
+
+	if (!pending) {
+		cu_net_count(net, CU_STAT_REFUSED_NO_LISTENER, 1);
 		return -ECONNREFUSED;
+	}
 	child = cu_conn_new_child(listener, sk);
 	if (!child)
 		return -ENOMEM;
 
 	cu_conn_pair(sk, child);
-	if (cu_pending_add(pending, &cu_sk(child)->pending_node) !=
-	    CU_PENDING_QUEUED) {
+	verdict = cu_pending_add(pending, &cu_sk(child)->pending_node);
+	if (verdict != CU_PENDING_QUEUED) {
 		cu_conn_unpair(sk, child);
+		cu_net_count(net, verdict == CU_PENDING_FULL ?
+				  CU_STAT_REFUSED_FULL :
+				  CU_STAT_REFUSED_NO_LISTENER, 1);
 		return -ECONNREFUSED;
 	}
+	cu_net_count(net, CU_STAT_QUEUED, 1);
 	cu_copy_peercred(sk, listener);
 	listener->sk_data_ready(listener);
 	return 0;
@@ -279,6 +295,7 @@ int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 
 	listener = cu_ports_lookup(sock_net(sk), sk->sk_type, port, true);
 	if (!listener) {
+		cu_net_count(sock_net(sk), CU_STAT_REFUSED_NO_LISTENER, 1);
 		err = -ECONNREFUSED;
 		goto out;
 	}
@@ -333,6 +350,7 @@ int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags)
 		err = PTR_ERR(child);
 		goto out;
 	}
+	cu_net_count(sock_net(sk), CU_STAT_ACCEPTED, 1);
 	lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
 	sock_graft(&child->sk, newsock);
 	newsock->state = SS_CONNECTED;

@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "dgram.h"
+#include "netns.h"
 #include "pending.h"
 #include "ports.h"
 #include "stream.h"
@@ -29,6 +30,7 @@ static void cu_sock_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
 	cu_pending_free(cu_sk(sk)->pending);
+	cu_net_unlink(sk);
 }
 
 /* A new af_custom sock, attached to @sock (NULL for a connection's child). */
@@ -50,6 +52,7 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	spin_lock_init(&cu->lock);
 	mutex_init(&cu->iolock);
 	atomic_set(&cu->unread, 0);
+	cu_net_link(sk);
 	return sk;
 }
 
