@@ -1,0 +1,193 @@
+#!/bin/sh
+# PID 1 of the af_custom test VM (busybox sh, packed as /init by vm.sh).
+#
+# Loads the module, runs the programs named in /etc/af_custom-vm.conf one
+# by one, unloads the module, checks the kernel's taint flags and log, and
+# powers off. Humans read the console (ttyS0). The verdict goes to the
+# second serial port (ttyS1), which the host reads after QEMU exits; no test
+# can write there, so console text can never fake a pass. Records, one per
+# line, the first word saying what the line is:
+#
+#   start MODE RELEASE       the VM is up
+#   case ok|fail NAME [WHY]  a runner case: module_load, module_unload, kernel_clean
+#   run PROG                 PROG starts
+#   out PROG LINE            a line PROG printed (stdout and stderr)
+#   exit PROG STATUS SECS    PROG ended: exit status, seconds it ran
+#   dmesg LINE               a kernel log line that fails the run
+#   end                      everything was run; nothing after this
+#
+# The host (scripts/report.awk) does all the counting.
+
+# What the tests can rely on: the test binaries and helpers on PATH, the
+# module's file in CU_KO, the module loaded, a writable /tmp as cwd.
+export PATH=/tests:/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+export CU_KO=/tests/af_custom.ko
+
+# MODE, PROGS, PROG_TIMEOUT and KERNEL_PROBLEM (a regex for kernel log
+# lines that fail the run), written by vm.sh.
+CONF=/etc/af_custom-vm.conf
+KO=$CU_KO
+MODNAME=af_custom
+# Taint bits that are expected: 12 out-of-tree module, 13 unsigned module.
+TAINT_OK=$(( (1 << 12) | (1 << 13) ))
+
+mount_all() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev
+	mkdir -p /dev/pts /dev/shm /tmp /run /root
+	mount -t devpts devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t tmpfs tmpfs /tmp
+	mount -t tmpfs tmpfs /run
+	ip link set lo up
+	hostname af-custom-vm
+}
+
+open_results() {
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	exec 3>/dev/ttyS1
+}
+
+result() {
+	printf '%s\n' "$*" >&3
+}
+
+# Closing fd 3 waits until the UART has sent everything, so the host's
+# file is complete before the power goes off.
+finish() {
+	result end
+	exec 3>&-
+	sync
+	poweroff -f
+}
+
+load_module() {
+	local err
+	if err=$(insmod "$KO" 2>&1); then
+		result "case ok module_load"
+		echo "af_custom-vm: insmod af_custom.ko: ok"
+		return 0
+	fi
+	result "case fail module_load insmod: $err"
+	echo "af_custom-vm: insmod af_custom.ko FAILED: $err"
+	return 1
+}
+
+unload_module() {
+	local err
+	if err=$(rmmod "$MODNAME" 2>&1); then
+		result "case ok module_unload"
+		echo "af_custom-vm: rmmod af_custom: ok"
+	else
+		result "case fail module_unload rmmod: $err"
+		echo "af_custom-vm: rmmod af_custom FAILED: $err"
+	fi
+}
+
+# Kill what a program left behind: a harness test child that outlived a
+# timeout (it has its own process group), a script's background job. Once
+# the program is gone, all that is left of it has init as its parent; kill
+# those until none is left (killing one may orphan its own children).
+# Spared: PID $1 (the output forwarder, a child of init too) and busybox
+# timeout's watcher, which exits by itself within a second. Sets REAPED to
+# how many were killed. (Not to be run in a subshell: that would be a child
+# of init too.)
+reap_strays() {
+	local keep=$1 dir pid ppid found round
+	REAPED=0
+	for round in 1 2 3 4 5; do
+		found=0
+		for dir in /proc/[0-9]*; do
+			pid=${dir#/proc/}
+			[ "$pid" = 1 ] || [ "$pid" = "$keep" ] && continue
+			ppid=$(sed -n 's/^PPid:[[:space:]]*//p' "$dir/status" 2>/dev/null)
+			[ "$ppid" = 1 ] || continue
+			[ "$(cat "$dir/comm" 2>/dev/null)" = timeout ] && continue
+			kill -9 "$pid" 2>/dev/null && found=$((found + 1))
+		done
+		[ "$found" -eq 0 ] && break
+		REAPED=$((REAPED + found))
+		sleep 0.2
+	done
+}
+
+# Copy a program's output, line by line, to the console and, tagged, to the
+# results port.
+forward_output() {
+	local prog=$1 line
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		printf 'out %s %s\n' "$prog" "$line" >&3
+	done
+}
+
+# Run one program with a time limit. Its output goes through a FIFO, not a
+# pipeline: the runner waits for the program, not for the end of its
+# output, which a leftover grandchild could hold open forever.
+run_prog() {
+	local prog=$1 fifo=/tmp/.af_custom-vm.out start status fwd
+	result "run $prog"
+	echo "af_custom-vm: running $prog (limit ${PROG_TIMEOUT}s)"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	forward_output "$prog" <"$fifo" &
+	fwd=$!
+	start=$(date +%s)
+	(cd /tmp && exec timeout -k 5 "$PROG_TIMEOUT" "/tests/$prog" \
+		</dev/null >"$fifo" 2>&1 3>&-)
+	status=$?
+	reap_strays "$fwd"
+	wait "$fwd"
+	rm -f "$fifo"
+	if [ "$REAPED" -gt 0 ]; then
+		result "out $prog # runner: killed $REAPED leftover process(es)"
+		echo "# runner: killed $REAPED leftover process(es) of $prog"
+	fi
+	result "exit $prog $status $(( $(date +%s) - start ))"
+}
+
+check_kernel() {
+	local taint bad lines
+	taint=$(cat /proc/sys/kernel/tainted)
+	bad=$(( taint & ~TAINT_OK ))
+	lines=$(dmesg | grep -E "$KERNEL_PROBLEM")
+	if [ -n "$lines" ]; then
+		printf '%s\n' "$lines" | while IFS= read -r line; do
+			result "dmesg $line"
+		done
+	fi
+	if [ "$bad" -ne 0 ]; then
+		result "case fail kernel_clean tainted=$taint (unexpected bits $bad)"
+	elif [ -n "$lines" ]; then
+		result "case fail kernel_clean kernel log has warnings (tainted=$taint)"
+	else
+		result "case ok kernel_clean tainted=$taint"
+	fi
+	echo "af_custom-vm: tainted=$taint"
+	[ -z "$lines" ] || printf 'af_custom-vm: kernel log:\n%s\n' "$lines"
+}
+
+main() {
+	local prog
+	mount_all
+	open_results
+	# shellcheck source=/dev/null
+	. "$CONF"
+	result "start $MODE $(uname -r)"
+	echo "af_custom-vm: $MODE on $(uname -r), programs: $PROGS"
+
+	if load_module; then
+		for prog in $PROGS; do
+			run_prog "$prog"
+		done
+		unload_module
+	fi
+	check_kernel
+	finish
+}
+
+main
+# Not reached; if it were, PID 1 exiting would panic the VM.
+poweroff -f

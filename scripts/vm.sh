@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# The af_custom test VM: build the module for one kernel, boot that very
+# kernel under QEMU with a busybox initramfs, run the selftests (or the
+# demo) there, and report.
+#
+#   scripts/vm.sh check   selftests, module load/unload, taint and kernel log
+#   scripts/vm.sh demo    tools/cu_demo, its output shown as it is
+#
+# Environment, all optional:
+#   KVER        kernel release or series to build for and boot (default: the
+#               newest installed 6.1; see scripts/kver.sh), e.g. KVER=6.12
+#   KDIR        a kernel build tree instead; its release names the kernel
+#   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE)
+#   TESTS       check only: names of the programs to run (default: all)
+#   VM_TIMEOUT  seconds before QEMU is killed (check 720, demo 180)
+#   VM_ACCEL    tcg (default), or kvm on a host where KVM works
+#   W, C        passed to the module build (make W=1 C=2 check)
+#
+# Everything is written under build/: build/vm/MODE/ holds the initramfs,
+# console.log (the guest console, for people), results (the guest's second
+# serial port, the only thing the verdict is read from) and the build logs.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPTS=$TOP/scripts
+BUILD=$TOP/build
+SELFTESTS_DIR=${SELFTESTS_DIR:-$TOP/selftests}
+DEFAULT_PROG_TIMEOUT=45		# kselftest's default per-program limit
+VM_MEM=1024
+VM_SMP=2
+CMDLINE="console=ttyS0 loglevel=5 panic_on_warn=1 oops=panic panic=-1 slub_debug=FZPU"
+# Kernel log lines that fail a run, wherever they appear (the guest greps
+# dmesg, the host the console). Messages that debug kernels print at boot
+# ("kmemleak: Kernel memory leak detector initialized") must not match.
+KERNEL_PROBLEM='WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|list_add corruption|list_del corruption|UBSAN:|KASAN:|suspected memory leak|soft lockup|blocked for more than|detected stall|Kernel panic'
+
+# The module build and the sub-makes get no flags from an outer make.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+die() { echo "vm.sh: error: $*" >&2; exit 2; }
+note() { echo "vm.sh: $*"; }
+
+# Run a build step quietly; on failure, or when it warns, show its log.
+run_logged() {
+	local what=$1 log=$2
+	shift 2
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		die "$what failed (log: ${log#"$TOP"/})"
+	fi
+	if grep -qi 'warning:' "$log"; then
+		grep -i -B2 -A3 'warning:' "$log" >&2
+		note "$what: warnings above (log: ${log#"$TOP"/})"
+	fi
+}
+
+select_kernel() {
+	if [[ -n ${KDIR:-} ]]; then
+		[[ -f $KDIR/include/config/kernel.release ]] ||
+			die "KDIR=$KDIR is not a prepared kernel build tree"
+		KREL=$(<"$KDIR/include/config/kernel.release")
+	else
+		KREL=$("$SCRIPTS/kver.sh" "${KVER:-}") || exit 2
+		KDIR=/lib/modules/$KREL/build
+	fi
+	VMLINUZ=${VMLINUZ:-/boot/vmlinuz-$KREL}
+	[[ -d $KDIR ]] || die "no kernel headers for $KREL in $KDIR (scripts/deps.sh installs them)"
+	[[ -r $VMLINUZ ]] || die "no kernel image $VMLINUZ for $KREL"
+}
+
+build_module() {
+	local args=(-C "$TOP" --no-print-directory modules KDIR="$KDIR") magic
+	[[ -n ${W:-} ]] && args+=(W="$W")
+	[[ -n ${C:-} ]] && args+=(C="$C")
+	note "building af_custom.ko for $KREL"
+	run_logged "module build" "$BUILD/module-build.log" make "${args[@]}"
+	magic=$(modinfo -F vermagic "$TOP/af_custom.ko")
+	[[ ${magic%% *} == "$KREL" ]] ||
+		die "af_custom.ko was built for '${magic%% *}', not $KREL"
+}
+
+# Print a variable of the selftests Makefile, as that Makefile sets it.
+selftests_var() {
+	make -s --no-print-directory -C "$SELFTESTS_DIR" \
+		--eval 'print-var-%: ; @echo $($*)' \
+		KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests" "print-var-$1"
+}
+
+# Sets GEN_PROGS (built, run), SCRIPTS_RUN (TEST_PROGS: shipped, run),
+# HELPERS (TEST_GEN_PROGS_EXTENDED: built, not run), FILES (TEST_FILES)
+# and PROG_TIMEOUT (from the "settings" file).
+build_selftests() {
+	local word
+	GEN_PROGS=() SCRIPTS_RUN=() HELPERS=() FILES=()
+	PROG_TIMEOUT=$DEFAULT_PROG_TIMEOUT
+	if [[ ! -f $SELFTESTS_DIR/Makefile ]]; then
+		note "warning: no ${SELFTESTS_DIR#"$TOP"/}/Makefile: no selftest will run"
+		return 0
+	fi
+	KSFT_DIR=$("$SCRIPTS/ksft-headers.sh")
+	note "building selftests (kselftest headers: $KSFT_DIR)"
+	mkdir -p "$BUILD/selftests"
+	run_logged "selftests build" "$BUILD/selftests-build.log" \
+		make --no-print-directory -C "$SELFTESTS_DIR" -j"$(nproc)" \
+		KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests"
+	for word in $(selftests_var TEST_GEN_PROGS); do GEN_PROGS+=("${word##*/}"); done
+	for word in $(selftests_var TEST_PROGS); do SCRIPTS_RUN+=("${word##*/}"); done
+	for word in $(selftests_var TEST_GEN_PROGS_EXTENDED); do HELPERS+=("${word##*/}"); done
+	for word in $(selftests_var TEST_FILES); do FILES+=("$word"); done
+	if [[ -f $SELFTESTS_DIR/settings ]]; then
+		word=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$SELFTESTS_DIR/settings")
+		[[ -z $word ]] || PROG_TIMEOUT=$word
+	fi
+}
+
+build_tools() {
+	note "building tools"
+	run_logged "tools build" "$BUILD/tools-build.log" \
+		make --no-print-directory -C "$TOP/tools" OUTPUT="$BUILD/tools"
+}
+
+# The guest has no C library: every binary must be static.
+need_static() {
+	if readelf -l "$1" 2>/dev/null | grep -q 'program interpreter'; then
+		die "${1#"$TOP"/} is dynamically linked; the VM needs static binaries (-static)"
+	fi
+}
+
+# Sets RUN: the programs the guest runs, in order.
+choose_programs() {
+	local all=() want name
+	if [[ $MODE == demo ]]; then
+		RUN=(cu_demo)
+		PROG_TIMEOUT=60
+		return 0
+	fi
+	all=("${GEN_PROGS[@]}" "${SCRIPTS_RUN[@]}" cu_demo)
+	if [[ -z ${TESTS:-} ]]; then
+		RUN=("${all[@]}")
+		return 0
+	fi
+	RUN=()
+	for want in $TESTS; do
+		for name in "${all[@]}"; do
+			[[ $name == "$want" ]] && RUN+=("$name") && continue 2
+		done
+		die "TESTS: no program '$want' (there are: ${all[*]})"
+	done
+}
+
+# Stage the guest's root and pack it as an uncompressed newc cpio (faster
+# to unpack under TCG than to decompress).
+pack_initramfs() {
+	local root=$VMDIR/root path f
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests}
+	cp /bin/busybox "$root/bin/busybox"
+	while read -r path; do
+		[[ $path == bin/busybox ]] || ln -s /bin/busybox "$root/$path"
+	done < <(/bin/busybox --list-full)
+	install -m 0755 "$SCRIPTS/guest-init.sh" "$root/init"
+	cp "$TOP/af_custom.ko" "$root/tests/"
+
+	for f in "${GEN_PROGS[@]}" "${HELPERS[@]}"; do
+		need_static "$BUILD/selftests/$f"
+		cp "$BUILD/selftests/$f" "$root/tests/"
+	done
+	for f in "${SCRIPTS_RUN[@]}" "${FILES[@]}"; do
+		cp "$SELFTESTS_DIR/$f" "$root/tests/"
+	done
+	need_static "$BUILD/tools/cu_demo"
+	cp "$BUILD/tools/cu_demo" "$root/tests/"
+
+	cat >"$root/etc/af_custom-vm.conf" <<-EOF
+		MODE=$MODE
+		PROGS="${RUN[*]}"
+		PROG_TIMEOUT=$PROG_TIMEOUT
+		KERNEL_PROBLEM='$KERNEL_PROBLEM'
+	EOF
+	(cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) \
+		>"$VMDIR/initramfs.cpio"
+}
+
+boot_vm() {
+	local accel=(-accel tcg -cpu max)
+	[[ ${VM_ACCEL:-tcg} == kvm ]] && accel=(-accel kvm -cpu host)
+	: >"$VMDIR/console.log"
+	: >"$VMDIR/results"
+	note "booting $VMLINUZ (QEMU ${VM_ACCEL:-tcg}, $VM_SMP CPUs, ${VM_MEM} MiB;" \
+		"time limit ${VM_TIMEOUT} s)"
+	local start=$SECONDS pid
+	# timeout(1) puts QEMU in a process group of its own, out of reach of
+	# Ctrl-C: pass an interrupt on, so no VM outlives this script.
+	timeout --kill-after=10 "$VM_TIMEOUT" \
+		qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
+		-nodefaults -nographic -no-reboot \
+		-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio" \
+		-append "$CMDLINE" \
+		-serial "file:$VMDIR/console.log" \
+		-serial "file:$VMDIR/results" \
+		</dev/null >"$VMDIR/qemu.log" 2>&1 &
+	pid=$!
+	trap 'kill -TERM '"$pid"' 2>/dev/null; wait '"$pid"'; die "interrupted"' INT TERM HUP
+	QEMU_STATUS=0
+	wait "$pid" || QEMU_STATUS=$?
+	trap - INT TERM HUP
+	VM_SECONDS=$((SECONDS - start))
+	if [[ -s $VMDIR/qemu.log ]]; then
+		note "QEMU said:"
+		sed 's/^/    /' "$VMDIR/qemu.log"
+	fi
+}
+
+report() {
+	echo
+	note "VM ran ${VM_SECONDS} s; console: ${VMDIR#"$TOP"/}/console.log"
+	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${RUN[*]}" \
+		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
+		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
+		"$VMDIR/results" "$VMDIR/console.log"
+}
+
+main() {
+	MODE=${1:-}
+	case $MODE in
+	check) VM_TIMEOUT=${VM_TIMEOUT:-720} ;;
+	demo) VM_TIMEOUT=${VM_TIMEOUT:-180} ;;
+	*) echo "usage: $0 check|demo" >&2; exit 2 ;;
+	esac
+	VMDIR=$BUILD/vm/$MODE
+	mkdir -p "$VMDIR"
+
+	select_kernel
+	build_module
+	GEN_PROGS=() SCRIPTS_RUN=() HELPERS=() FILES=()
+	PROG_TIMEOUT=$DEFAULT_PROG_TIMEOUT
+	[[ $MODE == check ]] && build_selftests
+	build_tools
+	choose_programs
+	pack_initramfs
+	boot_vm
+	report
+}
+
+main "$@"
