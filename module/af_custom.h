@@ -48,8 +48,10 @@ struct cu_sock {
 	 * iolock serialises readers, who alone take skbs off the queue.
 	 */
 	spinlock_t		lock;		/* the receive side, above */
+	u32			rx_bytes;	/* unread bytes queued, under lock */
 	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
+	wait_queue_head_t	writers;	/* dgram senders awaiting room */
 };
 
 static inline struct cu_sock *cu_sk(const struct sock *sk)

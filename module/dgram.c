@@ -57,8 +57,39 @@ static int cu_dgram_dest(struct sock *sk, struct msghdr *msg, u32 *port)
 	return 0;
 }
 
+/*
+ * Queue @skb on @target, waiting while its receive buffer is full. A
+ * receiver that went away meanwhile is refused, as if never found.
+ */
+static int cu_dgram_deliver(struct sock *sk, struct sock *target,
+			    struct sk_buff *skb, bool nonblock)
+{
+	long timeo = sock_sndtimeo(sk, nonblock);
+	int err;
+
+	for (;;) {
+		err = cu_data_deliver(sk, target, skb);
+		if (err != -EAGAIN)
+			break;
+		if (!timeo)
+			goto drop;
+		timeo = cu_data_wait_room(target, skb->len, timeo);
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			goto drop;
+		}
+	}
+	if (err == -EPIPE && sock_flag(target, SOCK_DEAD))
+		err = -ECONNREFUSED;
+	return err;
+drop:
+	kfree_skb(skb);
+	return err;
+}
+
 static int cu_dgram_send(struct sock *sk, struct msghdr *msg, size_t len)
 {
+	struct sk_buff *skb;
 	struct sock *target;
 	u32 port;
 	int err;
@@ -80,7 +111,10 @@ static int cu_dgram_send(struct sock *sk, struct msghdr *msg, size_t len)
 	target = cu_ports_lookup(sock_net(sk), SOCK_DGRAM, port, false);
 	if (!target)
 		return -ECONNREFUSED;
-	err = cu_data_send_skb(sk, target, msg, len);
+	skb = cu_data_alloc_skb(sk, msg, len, &err);
+	if (skb)
+		err = cu_dgram_deliver(sk, target, skb,
+				       msg->msg_flags & MSG_DONTWAIT);
 	sock_put(target);
 	return err ? err : len;
 }

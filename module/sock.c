@@ -52,6 +52,7 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	spin_lock_init(&cu->lock);
 	mutex_init(&cu->iolock);
 	atomic_set(&cu->unread, 0);
+	init_waitqueue_head(&cu->writers);
 	cu_net_link(sk);
 	return sk;
 }

@@ -47,8 +47,22 @@ static size_t cu_stream_chunk(const struct sock *sk, size_t left)
 	return min(left, max);
 }
 
-/* Append @skb to @peer's queue unless @peer stopped receiving. */
-static int cu_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb)
+/* Whether @sk may take @len more bytes: a datagram socket's SO_RCVBUF. */
+static bool cu_rx_has_room(const struct sock *sk, unsigned int len)
+{
+	const struct cu_sock *cu = cu_sk(sk);
+
+	if (sk->sk_type != SOCK_DGRAM || skb_queue_empty(&sk->sk_receive_queue))
+		return true;
+	return cu->rx_bytes + len <= READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Append @skb to @peer's queue. Fails with EPIPE, freeing @skb, if @peer
+ * stopped receiving; with EAGAIN, keeping @skb, if a datagram receiver
+ * has no room for it yet.
+ */
+int cu_data_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb)
 {
 	struct cu_sock *pcu = cu_sk(peer);
 	unsigned int len = skb->len;
@@ -59,37 +73,62 @@ static int cu_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb)
 		kfree_skb(skb);
 		return -EPIPE;
 	}
+	if (!cu_rx_has_room(peer, len)) {
+		spin_unlock(&pcu->lock);
+		return -EAGAIN;
+	}
 	atomic_add(len, &cu_sk(sk)->unread);
+	pcu->rx_bytes += len;
 	__skb_queue_tail(&peer->sk_receive_queue, skb);
 	spin_unlock(&pcu->lock);
 	peer->sk_data_ready(peer);
 	return 0;
 }
 
-/* Send @size bytes of @msg from @sk to @peer, as one skb. */
-int cu_data_send_skb(struct sock *sk, struct sock *peer, struct msghdr *msg,
-		     size_t size)
+/* Sleep until @peer has room for @len bytes, or can take none. */
+long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo)
+{
+	struct cu_sock *pcu = cu_sk(peer);
+	DEFINE_WAIT(wait);
+	bool ready;
+
+	for (;;) {
+		prepare_to_wait(&pcu->writers, &wait, TASK_INTERRUPTIBLE);
+		spin_lock(&pcu->lock);
+		ready = cu_rx_has_room(peer, len) ||
+			peer->sk_shutdown & RCV_SHUTDOWN;
+		spin_unlock(&pcu->lock);
+		if (ready || !timeo || signal_pending(current))
+			break;
+		timeo = schedule_timeout(timeo);
+	}
+	finish_wait(&pcu->writers, &wait);
+	return timeo;
+}
+
+/* An skb of @size bytes of @msg, charged to @sk's send buffer. */
+struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
+				  size_t size, int *err)
 {
 	size_t frags = size > SKB_MAX_HEAD(0) ? size - SKB_MAX_HEAD(0) : 0;
 	struct sk_buff *skb;
-	int err;
 
 	skb = sock_alloc_send_pskb(sk, size - frags, frags,
-				   msg->msg_flags & MSG_DONTWAIT, &err,
+				   msg->msg_flags & MSG_DONTWAIT, err,
 				   PAGE_ALLOC_COSTLY_ORDER);
 	if (!skb)
-		return err;
+		return NULL;
 	skb_put(skb, size - frags);
 	skb->data_len = frags;
 	skb->len = size;
-	err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
-	if (err) {
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+	if (*err) {
 		kfree_skb(skb);
-		return err;
+		return NULL;
 	}
 	CU_SKB_CB(skb)->consumed = 0;
 	CU_SKB_CB(skb)->port = READ_ONCE(cu_sk(sk)->port);
-	return cu_deliver(sk, peer, skb);
+	return skb;
 }
 
 int cu_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -98,6 +137,7 @@ int cu_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	struct sock *peer = READ_ONCE(cu_sk(sk)->peer);
 	bool record = cu_is_record(sk);
 	size_t size, sent = 0;
+	struct sk_buff *skb;
 	int err;
 
 	if (msg->msg_flags & MSG_OOB)
@@ -113,7 +153,10 @@ int cu_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	do {
 		size = record ? len : cu_stream_chunk(sk, len - sent);
-		err = cu_data_send_skb(sk, peer, msg, size);
+		skb = cu_data_alloc_skb(sk, msg, size, &err);
+		if (!skb)
+			break;
+		err = cu_data_deliver(sk, peer, skb);
 		if (err)
 			break;
 		sent += size;
@@ -208,12 +251,16 @@ static void cu_rx_consume(struct sock *sk, struct sk_buff *skb,
 
 	atomic_sub(len, &cu_sk(skb->sk)->unread);
 	WRITE_ONCE(CU_SKB_CB(skb)->consumed, consumed);
+	spin_lock(&cu->lock);
+	cu->rx_bytes -= len;
+	if (consumed == skb->len)
+		__skb_unlink(skb, &sk->sk_receive_queue);
+	spin_unlock(&cu->lock);
 	if (consumed < skb->len)
 		return;
-	spin_lock(&cu->lock);
-	__skb_unlink(skb, &sk->sk_receive_queue);
-	spin_unlock(&cu->lock);
 	consume_skb(skb);
+	if (sk->sk_type == SOCK_DGRAM)
+		wake_up_interruptible(&cu->writers);
 }
 
 static int cu_stream_read(struct sock *sk, struct msghdr *msg, size_t len,
@@ -364,6 +411,8 @@ void cu_data_purge(struct sock *sk)
 			   &cu_sk(skb->sk)->unread);
 		kfree_skb(skb);
 	}
+	cu_sk(sk)->rx_bytes = 0;
+	wake_up_interruptible_all(&cu_sk(sk)->writers);
 }
 
 /* SIOCINQ of a datagram socket: the size of the next datagram. */
@@ -383,13 +432,5 @@ int cu_data_next_size(struct sock *sk)
 /* SIOCINQ of a connected socket: bytes queued and not yet read. */
 int cu_stream_inq(struct sock *sk)
 {
-	struct cu_sock *cu = cu_sk(sk);
-	struct sk_buff *skb;
-	int bytes = 0;
-
-	spin_lock(&cu->lock);
-	skb_queue_walk(&sk->sk_receive_queue, skb)
-		bytes += skb->len - READ_ONCE(CU_SKB_CB(skb)->consumed);
-	spin_unlock(&cu->lock);
-	return bytes;
+	return READ_ONCE(cu_sk(sk)->rx_bytes);
 }

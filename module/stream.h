@@ -13,8 +13,10 @@ __poll_t cu_stream_poll(struct file *file, struct socket *sock,
 int cu_stream_inq(struct sock *sk);
 
 /* shared with dgram.c */
-int cu_data_send_skb(struct sock *sk, struct sock *peer, struct msghdr *msg,
-		     size_t size);
+struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
+				  size_t size, int *err);
+int cu_data_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb);
+long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo);
 int cu_data_read_record(struct sock *sk, struct msghdr *msg, size_t len,
 			int flags);
 int cu_data_next_size(struct sock *sk);
