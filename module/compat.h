@@ -1,68 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Every difference between the kernel versions af_custom builds for is
- * answered here, so no version check appears anywhere else in module/.
- * Range: 5.10 (the oldest LTS with sockptr_t setsockopt) and newer.
+ * Every difference between the kernels af_custom builds for (see Kbuild
+ * for the range) is answered here, so no other file tests for one. The
+ * CU_HAVE_* flags come from Kbuild's compile probes against the headers
+ * being built for, not from version numbers: distributions backport.
  */
 #ifndef _CU_COMPAT_H
 #define _CU_COMPAT_H
 
-#include <linux/version.h>
+#include <linux/cred.h>
 #include <net/sock.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
-#error "af_custom needs Linux 5.10 or newer (sockptr_t setsockopt)"
-#endif
-
 /* 6.19 gave bind() and connect() an unsized address type. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
-typedef struct sockaddr_unsized cu_uaddr_t;
+#ifdef CU_HAVE_SOCKADDR_UNSIZED
+#define cu_uaddr_t	struct sockaddr_unsized
 #else
-typedef struct sockaddr cu_uaddr_t;
+#define cu_uaddr_t	struct sockaddr
 #endif
 
 /*
- * 6.10 folded accept()'s flags and kern arguments into a struct.
- * CU_DEFINE_ACCEPT(name, fn) defines a proto_ops.accept for this kernel
- * that calls fn(sock, newsock, file_flags).
+ * 6.10 folded accept()'s flags and kern arguments into a struct. A
+ * proto_ops.accept is declared with CU_ACCEPT_PARAMS after its two
+ * sockets and reads the file flags with CU_ACCEPT_FLAGS.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define CU_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock,		\
-		struct proto_accept_arg *arg)				\
-{									\
-	return fn(sock, newsock, arg->flags);				\
-}
+#ifdef CU_HAVE_ACCEPT_ARG
+#define CU_ACCEPT_PARAMS	struct proto_accept_arg *accept_arg
+#define CU_ACCEPT_FLAGS		(accept_arg->flags)
 #else
-#define CU_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock,		\
-		int flags, bool kern)					\
-{									\
-	return fn(sock, newsock, flags);				\
-}
+#define CU_ACCEPT_PARAMS	int accept_flags, bool accept_kern
+#define CU_ACCEPT_FLAGS		(accept_flags)
 #endif
 
 /* 5.12 added the sk_error_report() wrapper. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 12, 0)
 static inline void cu_error_report(struct sock *sk)
 {
-	sk->sk_error_report(sk);
-}
-#else
-static inline void cu_error_report(struct sock *sk)
-{
+#ifdef CU_HAVE_SK_ERROR_REPORT
 	sk_error_report(sk);
-}
+#else
+	sk->sk_error_report(sk);
 #endif
+}
 
 /* 5.15 put sk_peer_pid and sk_peer_cred under sk_peer_lock. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
-#define cu_peer_lock(sk)	spin_lock(&(sk)->sk_peer_lock)
-#define cu_peer_unlock(sk)	spin_unlock(&(sk)->sk_peer_lock)
-#else
-#define cu_peer_lock(sk)	do { } while (0)
-#define cu_peer_unlock(sk)	do { } while (0)
+static inline void cu_peer_lock(struct sock *sk)
+{
+#ifdef CU_HAVE_SK_PEER_LOCK
+	spin_lock(&sk->sk_peer_lock);
 #endif
+}
+
+static inline void cu_peer_unlock(struct sock *sk)
+{
+#ifdef CU_HAVE_SK_PEER_LOCK
+	spin_unlock(&sk->sk_peer_lock);
+#endif
+}
 
 static inline void cu_set_peercred(struct sock *sk, struct pid *pid,
 				   const struct cred *cred)
@@ -98,10 +90,13 @@ static inline void cu_copy_peercred(struct sock *sk, struct sock *from)
 }
 
 /* 6.17 replaced sock_i_uid() by the lockless sk_uid(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
-#define cu_sock_uid(sk)	sk_uid(sk)
+static inline kuid_t cu_sock_uid(struct sock *sk)
+{
+#ifdef CU_HAVE_SK_UID_HELPER
+	return sk_uid(sk);
 #else
-#define cu_sock_uid(sk)	sock_i_uid(sk)
+	return sock_i_uid(sk);
 #endif
+}
 
 #endif /* _CU_COMPAT_H */

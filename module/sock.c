@@ -196,7 +196,11 @@ static int cu_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	return put_user(amount, (int __user *)arg);
 }
 
-CU_DEFINE_ACCEPT(cu_accept, cu_conn_accept)
+static int cu_accept(struct socket *sock, struct socket *newsock,
+		     CU_ACCEPT_PARAMS)
+{
+	return cu_conn_accept(sock, newsock, CU_ACCEPT_FLAGS);
+}
 
 /* SOCK_STREAM and SOCK_SEQPACKET: stream.c tells records from bytes. */
 static const struct proto_ops cu_conn_ops = {
