@@ -37,15 +37,15 @@ as_root() {
 apt_updated=0
 apt_update_once() {
 	((apt_updated)) && return 0
-	echo "deps.sh: apt-get update"
+	echo "deps.sh: apt-get update" >&2
 	as_root apt-get update -qq
 	apt_updated=1
 }
 
-# The image and headers packages for KVER when no such kernel is
-# installed. KVER is an exact release (6.12.57+deb12-amd64) or a series
+# Add to WANT the image and headers packages of KVER when no such kernel
+# is installed. KVER is an exact release (6.12.57+deb12-amd64) or a series
 # (6.12), for which the newest Debian release on offer is chosen.
-kernel_packages() {
+want_kernel() {
 	local kver=$1 rel
 	if [[ -e /boot/vmlinuz-$kver && -d /lib/modules/$kver/build ]]; then
 		return 0
@@ -63,21 +63,19 @@ kernel_packages() {
 			sort -V | tail -n 1)
 		[[ -n $rel ]] || die "no Debian kernel package matches KVER=$kver"
 	fi
-	echo "linux-image-$rel" "linux-headers-$rel"
+	WANT+=("linux-image-$rel" "linux-headers-$rel")
 }
 
 main() {
-	local want missing
-	want=("${BASE_PACKAGES[@]}")
-	if [[ -n ${KVER:-} ]]; then
-		# shellcheck disable=SC2207
-		want+=($(kernel_packages "$KVER"))
-	fi
-	mapfile -t missing < <(missing_packages "${want[@]}")
+	local missing
+	WANT=("${BASE_PACKAGES[@]}")
+	[[ -z ${KVER:-} ]] || want_kernel "$KVER"
+	mapfile -t missing < <(missing_packages "${WANT[@]}")
 	((${#missing[@]})) || return 0
 
-	command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them"
-	echo "deps.sh: installing ${missing[*]}"
+	command -v apt-get >/dev/null ||
+		die "missing ${missing[*]}, and no apt-get to install them"
+	echo "deps.sh: installing ${missing[*]}" >&2
 	apt_update_once
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null

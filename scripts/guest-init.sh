@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash
 # PID 1 of the af_custom test VM (busybox sh, packed as /init by vm.sh).
 #
 # Loads the module, runs the programs named in /etc/af_custom-vm.conf one
@@ -95,9 +96,9 @@ unload_module() {
 # how many were killed. (Not to be run in a subshell: that would be a child
 # of init too.)
 reap_strays() {
-	local keep=$1 dir pid ppid found round
+	local keep=$1 dir pid ppid found
 	REAPED=0
-	for round in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		found=0
 		for dir in /proc/[0-9]*; do
 			pid=${dir#/proc/}

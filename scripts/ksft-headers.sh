@@ -7,7 +7,7 @@
 # The cache is keyed by the package version, so a source update refreshes it.
 set -euo pipefail
 
-TARBALL_GLOB=/usr/src/linux-source-6.1.tar.*
+TARBALL_GLOB="/usr/src/linux-source-6.1.tar.*"
 MEMBER_DIR=tools/testing/selftests
 HEADERS=(kselftest_harness.h kselftest.h)
 

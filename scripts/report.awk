@@ -1,6 +1,7 @@
 # Turn the test VM's result records into the report a person reads, and
-# count. Every counted case prints exactly one "ok"/"not ok" line, so the
-# closing "N passed, N failed" line adds up what is shown above it.
+# count. Every counted case is shown by an "ok"/"not ok" line, one line per
+# case except "K of N tests did not report" (K cases), so the closing
+# "N passed, N failed" line adds up what is shown above it.
 #
 #   awk -f report.awk -v mode=check|demo -v progs="P1 P2" \
 #       -v qemu_status=S -v vm_timeout=SECS -v prog_timeout=SECS \
@@ -74,7 +75,6 @@ function result_record(    type) {
 	type = $1
 	if (type == "start") {
 		started = 1
-		kernel = $3
 	} else if (type == "case") {
 		runner_case($2 == "ok", $3, after(3))
 	} else if (type == "run") {
@@ -108,17 +108,17 @@ function runner_case(ok, name, why,    i) {
 	fail("[vm] not ok " name (why == "" ? "" : ": " why))
 }
 
-# Lines a program printed since its last test started; shown when that
-# test (or the program) fails.
+# The last MAX_DIAG lines a program printed since its last test started;
+# shown when that test (or the program) fails.
 function diag_add(p, line) {
-	if (ndiag[p] >= MAX_DIAG)
-		ndiag[p] = 0	# keep the newest lines: start over
-	diag[p, ++ndiag[p]] = line
+	ndiag[p]++
+	diag[p, ndiag[p] % MAX_DIAG] = line
 }
 
 function diag_flush(p,    i) {
-	for (i = 1; i <= ndiag[p]; i++)
-		print "    " diag[p, i]
+	i = ndiag[p] - MAX_DIAG + 1
+	for (i = (i < 1 ? 1 : i); i <= ndiag[p]; i++)
+		print "    " diag[p, i % MAX_DIAG]
 	ndiag[p] = 0
 }
 
@@ -130,7 +130,7 @@ function prog_start(p) {
 	seen[p] = nfail[p] = 0
 }
 
-function prog_line(p, line,    m, name) {
+function prog_line(p, line,    name) {
 	if (mode == "demo") {
 		print line
 		return

@@ -15,10 +15,13 @@
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, demo 180)
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
+#   SELFTESTS_DIR  another selftests directory (default selftests/), for
+#               trying the runner on tests of its own
 #
-# Everything is written under build/: build/vm/MODE/ holds the initramfs,
-# console.log (the guest console, for people), results (the guest's second
-# serial port, the only thing the verdict is read from) and the build logs.
+# Everything is written under build/: the build logs, the static binaries
+# (build/selftests/, build/tools/), and in build/vm/MODE/ the initramfs,
+# console.log (the guest console, for people) and results (the guest's
+# second serial port, the only thing the verdict is read from).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,6 +84,7 @@ build_module() {
 
 # Print a variable of the selftests Makefile, as that Makefile sets it.
 selftests_var() {
+	# shellcheck disable=SC2016 # $($*) is for make, not the shell
 	make -s --no-print-directory -C "$SELFTESTS_DIR" \
 		--eval 'print-var-%: ; @echo $($*)' \
 		KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests" "print-var-$1"
@@ -91,8 +95,6 @@ selftests_var() {
 # and PROG_TIMEOUT (from the "settings" file).
 build_selftests() {
 	local word
-	GEN_PROGS=() SCRIPTS_RUN=() HELPERS=() FILES=()
-	PROG_TIMEOUT=$DEFAULT_PROG_TIMEOUT
 	if [[ ! -f $SELFTESTS_DIR/Makefile ]]; then
 		note "warning: no ${SELFTESTS_DIR#"$TOP"/}/Makefile: no selftest will run"
 		return 0
