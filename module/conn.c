@@ -33,6 +33,9 @@
 #include "ports.h"
 #include "stream.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* The pending queue of @sk, NULL until its first listen(). */
 static struct cu_pending *cu_conn_queue_of(struct sock *sk)
 {
@@ -108,6 +111,8 @@ static void cu_conn_reset_children(struct net *net,
 
 	list_for_each_entry_safe(child, next, children, pending_node) {
 		list_del_init(&child->pending_node);
+		trace_cu_reset(child->port, cu_sk(child->peer)->port,
+			       why == CU_STAT_RESET_SHRINK);
 		cu_conn_reset_child(child);
 		n++;
 	}
@@ -159,12 +164,23 @@ static int cu_conn_start_listening(struct sock *sk, u32 backlog)
 	}
 	cu_set_peercred(sk, task_tgid(current), current_cred());
 	cu_pending_set_backlog(pending, backlog, &none);
+	trace_cu_backlog(cu_sk(sk)->port, 0, backlog, 0);
 	/* pairs with cu_conn_queue_of(): publish the queue initialised */
 	smp_store_release(&cu_sk(sk)->pending, pending);
 	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
 out:
 	cu_ports_unlock(net);
 	return err;
+}
+
+static void cu_conn_resize(struct sock *sk, u32 backlog,
+			   struct list_head *excess)
+{
+	struct cu_pending *pending = cu_sk(sk)->pending;
+	u32 old = cu_pending_set_backlog(pending, backlog, excess);
+
+	trace_cu_backlog(cu_sk(sk)->port, old, backlog,
+			 cu_pending_count(pending));
 }
 
 int cu_conn_listen(struct socket *sock, int backlog)
@@ -182,7 +198,7 @@ int cu_conn_listen(struct socket *sock, int backlog)
 	if (err)
 		goto out;
 	if (sk->sk_state == TCP_LISTEN)
-		cu_pending_set_backlog(cu_sk(sk)->pending, effective, &excess);
+		cu_conn_resize(sk, effective, &excess);
 	else
 		err = cu_conn_start_listening(sk, effective);
 out:
@@ -210,6 +226,15 @@ static struct sock *cu_conn_new_child(struct sock *listener,
 	sock_hold(client);
 	cu_sk(child)->peer = client;
 	return child;
+}
+
+/* Refuse @sk's connect() to @listener: its queue is @full, or closed. */
+static int cu_conn_refuse(struct sock *sk, struct sock *listener, bool full)
+{
+	cu_net_count(sock_net(sk), full ? CU_STAT_REFUSED_FULL :
+					  CU_STAT_REFUSED_NO_LISTENER, 1);
+	trace_cu_refused(cu_sk(listener)->port, cu_sk(sk)->port, full);
+	return -ECONNREFUSED;
 }
 
 static void cu_conn_pair(struct sock *sk, struct sock *child)
@@ -245,10 +270,8 @@ static int cu_conn_queue(struct sock *sk, struct sock *listener)
 	struct net *net = sock_net(sk);
 	enum cu_pending_verdict verdict;
 
-	if (!pending) {
-		cu_net_count(net, CU_STAT_REFUSED_NO_LISTENER, 1);
-		return -ECONNREFUSED;
-	}
+	if (!pending)
+		return cu_conn_refuse(sk, listener, false);
 	child = cu_conn_new_child(listener, sk);
 	if (!child)
 		return -ENOMEM;
@@ -257,12 +280,12 @@ static int cu_conn_queue(struct sock *sk, struct sock *listener)
 	verdict = cu_pending_add(pending, &cu_sk(child)->pending_node);
 	if (verdict != CU_PENDING_QUEUED) {
 		cu_conn_unpair(sk, child);
-		cu_net_count(net, verdict == CU_PENDING_FULL ?
-				  CU_STAT_REFUSED_FULL :
-				  CU_STAT_REFUSED_NO_LISTENER, 1);
-		return -ECONNREFUSED;
+		return cu_conn_refuse(sk, listener,
+				      verdict == CU_PENDING_FULL);
 	}
 	cu_net_count(net, CU_STAT_QUEUED, 1);
+	trace_cu_queued(cu_sk(listener)->port, cu_sk(sk)->port,
+			cu_pending_count(pending));
 	cu_copy_peercred(sk, listener);
 	listener->sk_data_ready(listener);
 	return 0;
@@ -296,6 +319,7 @@ int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 	listener = cu_ports_lookup(sock_net(sk), sk->sk_type, port, true);
 	if (!listener) {
 		cu_net_count(sock_net(sk), CU_STAT_REFUSED_NO_LISTENER, 1);
+		trace_cu_refused(port, cu_sk(sk)->port, false);
 		err = -ECONNREFUSED;
 		goto out;
 	}
@@ -351,6 +375,8 @@ int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags)
 		goto out;
 	}
 	cu_net_count(sock_net(sk), CU_STAT_ACCEPTED, 1);
+	trace_cu_accepted(child->port, cu_sk(child->peer)->port,
+			  cu_conn_pending(sk));
 	lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
 	sock_graft(&child->sk, newsock);
 	newsock->state = SS_CONNECTED;

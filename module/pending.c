@@ -96,12 +96,13 @@ static void cu_pending_cut_newest(struct cu_pending *pending, u32 n,
 /*
  * Open the queue, or change its capacity. Entries beyond the new backlog
  * (the newest ones) are moved to @excess and counted as reset by shrink.
+ * Returns the previous backlog.
  */
-void cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
-			    struct list_head *excess)
+u32 cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
+			   struct list_head *excess)
 {
 	LIST_HEAD(cut);
-	u32 n = 0;
+	u32 old, n = 0;
 
 	spin_lock(&pending->lock);
 	if (pending->count > backlog) {
@@ -109,9 +110,11 @@ void cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
 		cu_pending_cut_newest(pending, n, &cut);
 		pending->stats.reset_shrink += n;
 	}
+	old = pending->backlog;
 	WRITE_ONCE(pending->backlog, backlog);
 	spin_unlock(&pending->lock);
 	list_splice_tail(&cut, excess);
+	return old;
 }
 
 /* Stop listening: hand every entry to @all, counted as reset by close. */

@@ -32,8 +32,8 @@ void cu_pending_free(struct cu_pending *pending);
 enum cu_pending_verdict cu_pending_add(struct cu_pending *pending,
 				       struct list_head *node);
 struct list_head *cu_pending_take(struct cu_pending *pending);
-void cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
-			    struct list_head *excess);
+u32 cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
+			   struct list_head *excess);
 void cu_pending_close(struct cu_pending *pending, struct list_head *all);
 
 u32 cu_pending_count(const struct cu_pending *pending);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints of the pending-connection queue: what happens to each
+ * connection between connect() and accept(), and every backlog change.
+ * Ports identify the listener (port) and the client (peer).
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM af_custom
+
+#if !defined(_CU_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _CU_TRACE_H
+
+#include <linux/tracepoint.h>
+
+DECLARE_EVENT_CLASS(cu_conn_class,
+		    TP_PROTO(u32 port, u32 peer, u32 pending),
+		    TP_ARGS(port, peer, pending),
+		    TP_STRUCT__entry(__field(u32, port)
+				     __field(u32, peer)
+				     __field(u32, pending)),
+		    TP_fast_assign(__entry->port = port;
+				   __entry->peer = peer;
+				   __entry->pending = pending;),
+		    TP_printk("port=%u peer=%u pending=%u",
+			      __entry->port, __entry->peer, __entry->pending));
+
+/* a connection was queued on a listener */
+DEFINE_EVENT(cu_conn_class, cu_queued,
+	     TP_PROTO(u32 port, u32 peer, u32 pending),
+	     TP_ARGS(port, peer, pending));
+
+/* accept() took a connection off the queue */
+DEFINE_EVENT(cu_conn_class, cu_accepted,
+	     TP_PROTO(u32 port, u32 peer, u32 pending),
+	     TP_ARGS(port, peer, pending));
+
+/* a connect() was refused: the queue was full, or nobody listens */
+TRACE_EVENT(cu_refused,
+	    TP_PROTO(u32 port, u32 peer, bool full),
+	    TP_ARGS(port, peer, full),
+	    TP_STRUCT__entry(__field(u32, port)
+			     __field(u32, peer)
+			     __field(bool, full)),
+	    TP_fast_assign(__entry->port = port;
+			   __entry->peer = peer;
+			   __entry->full = full;),
+	    TP_printk("port=%u peer=%u reason=%s", __entry->port,
+		      __entry->peer, __entry->full ? "full" : "no_listener"));
+
+/* a pending connection was reset: by a backlog shrink, or a close */
+TRACE_EVENT(cu_reset,
+	    TP_PROTO(u32 port, u32 peer, bool shrink),
+	    TP_ARGS(port, peer, shrink),
+	    TP_STRUCT__entry(__field(u32, port)
+			     __field(u32, peer)
+			     __field(bool, shrink)),
+	    TP_fast_assign(__entry->port = port;
+			   __entry->peer = peer;
+			   __entry->shrink = shrink;),
+	    TP_printk("port=%u peer=%u reason=%s", __entry->port,
+		      __entry->peer, __entry->shrink ? "shrink" : "close"));
+
+/* listen() set the backlog (old is 0 on the first listen()) */
+TRACE_EVENT(cu_backlog,
+	    TP_PROTO(u32 port, u32 old_backlog, u32 new_backlog, u32 pending),
+	    TP_ARGS(port, old_backlog, new_backlog, pending),
+	    TP_STRUCT__entry(__field(u32, port)
+			     __field(u32, old_backlog)
+			     __field(u32, new_backlog)
+			     __field(u32, pending)),
+	    TP_fast_assign(__entry->port = port;
+			   __entry->old_backlog = old_backlog;
+			   __entry->new_backlog = new_backlog;
+			   __entry->pending = pending;),
+	    TP_printk("port=%u old=%u new=%u pending=%u", __entry->port,
+		      __entry->old_backlog, __entry->new_backlog,
+		      __entry->pending));
+
+#endif /* _CU_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
