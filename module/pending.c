@@ -145,3 +145,7 @@ void cu_pending_stats(struct cu_pending *pending,
 	*stats = pending->stats;
 	spin_unlock(&pending->lock);
 }
+
+#if IS_BUILTIN(CONFIG_KUNIT)
+#include "test/pending-test.c"
+#endif
