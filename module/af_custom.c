@@ -11,6 +11,7 @@
 #include <net/sock.h>
 
 #include "af_custom.h"
+#include "diag.h"
 #include "netns.h"
 
 int cu_family = AF_CUSTOM;
@@ -48,8 +49,13 @@ static int __init cu_init(void)
 			       cu_family);
 		goto err_netns_exit;
 	}
+	err = cu_diag_init();
+	if (err)
+		goto err_sock_unreg;
 	return 0;
 
+err_sock_unreg:
+	sock_unregister(cu_family);
 err_netns_exit:
 	cu_netns_exit();
 err_unreg_proto:
@@ -59,6 +65,7 @@ err_unreg_proto:
 
 static void __exit cu_exit(void)
 {
+	cu_diag_exit();
 	sock_unregister(cu_family);
 	cu_netns_exit();
 	proto_unregister(&cu_proto);
@@ -71,3 +78,5 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("AF_CUSTOM: sockets with Windows Sockets listen() semantics");
 MODULE_VERSION("0.1.0");
 MODULE_ALIAS_NETPROTO(PF_CUSTOM);
+/* a sock_diag request for the family loads the module, as for unix_diag */
+MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_NETLINK, NETLINK_SOCK_DIAG, PF_CUSTOM);

@@ -73,5 +73,6 @@ int cu_sock_create(struct net *net, struct socket *sock, int protocol,
 struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 			   gfp_t gfp);
 int cu_addr_to_port(const struct sockaddr *uaddr, int addr_len, u32 *port);
+u32 cu_sock_peer_port(struct sock *sk);
 
 #endif /* _CU_AF_CUSTOM_H */

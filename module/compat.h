@@ -9,6 +9,7 @@
 #define _CU_COMPAT_H
 
 #include <linux/cred.h>
+#include <linux/sock_diag.h>
 #include <net/sock.h>
 
 /* 6.19 gave bind() and connect() an unsized address type. */
@@ -96,6 +97,15 @@ static inline kuid_t cu_sock_uid(struct sock *sk)
 	return sk_uid(sk);
 #else
 	return sock_i_uid(sk);
+#endif
+}
+
+/* 6.9 (and Debian's 6.1) let a sock_diag handler pin its module. */
+static inline void cu_diag_set_owner(struct sock_diag_handler *handler,
+				     struct module *owner)
+{
+#ifdef CU_HAVE_DIAG_OWNER
+	handler->owner = owner;
 #endif
 }
 

@@ -49,16 +49,6 @@ static const char *cu_proc_state(const struct sock *sk)
 	}
 }
 
-static u32 cu_proc_peer_port(struct sock *sk)
-{
-	struct sock *peer = READ_ONCE(cu_sk(sk)->peer);
-
-	if (sk->sk_type == SOCK_DGRAM)
-		return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ?
-		       READ_ONCE(cu_sk(sk)->peer_port) : 0;
-	return peer ? READ_ONCE(cu_sk(peer)->port) : 0;
-}
-
 static void *cu_proc_start(struct seq_file *seq, loff_t *pos)
 	__acquires(cn->sockets_lock)
 {
@@ -92,7 +82,7 @@ static int cu_proc_show(struct seq_file *seq, void *v)
 		return 0;	/* released, waiting for its last reference */
 	seq_printf(seq, "%-9s %-6s %-10u %-10u %-7u %-7u %-8d %-8d %-8u %lu\n",
 		   cu_proc_type(sk), cu_proc_state(sk),
-		   READ_ONCE(cu_sk(sk)->port), cu_proc_peer_port(sk),
+		   READ_ONCE(cu_sk(sk)->port), cu_sock_peer_port(sk),
 		   cu_conn_backlog(sk), cu_conn_pending(sk),
 		   cu_stream_inq(sk), atomic_read(&cu_sk(sk)->unread),
 		   from_kuid_munged(seq_user_ns(seq), cu_sock_uid(sk)),

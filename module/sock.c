@@ -72,6 +72,17 @@ int cu_addr_to_port(const struct sockaddr *uaddr, int addr_len, u32 *port)
 	return 0;
 }
 
+/* The port @sk is connected to (a DGRAM socket: its default peer), or 0. */
+u32 cu_sock_peer_port(struct sock *sk)
+{
+	struct sock *peer = READ_ONCE(cu_sk(sk)->peer);
+
+	if (sk->sk_type == SOCK_DGRAM)
+		return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ?
+		       READ_ONCE(cu_sk(sk)->peer_port) : 0;
+	return peer ? READ_ONCE(cu_sk(peer)->port) : 0;
+}
+
 static int cu_bind(struct socket *sock, cu_uaddr_t *uaddr, int addr_len)
 {
 	struct sock *sk = sock->sk;

@@ -39,4 +39,55 @@ struct cu_listen_stats {
 	__u64	reset_close;	/* pending connections reset by close/shutdown */
 };
 
+/*
+ * sock_diag: a NETLINK_SOCK_DIAG dump (SOCK_DIAG_BY_FAMILY, NLM_F_DUMP) of
+ * the requester's network namespace, as unix_diag does for AF_UNIX.
+ */
+struct cu_diag_req {
+	__u8	sdiag_family;	/* the family number (AF_CUSTOM by default) */
+	__u8	sdiag_protocol;	/* 0 */
+	__u16	cudiag_pad;
+	__u32	cudiag_states;	/* 1 << TCP_LISTEN etc.; 0 means all */
+	__u32	cudiag_port;	/* only this local port; 0 means all */
+	__u32	cudiag_show;	/* CUDIAG_SHOW_*: attributes wanted */
+};
+
+#define CUDIAG_SHOW_QUEUE	0x01	/* CUDIAG_QUEUE */
+#define CUDIAG_SHOW_STATS	0x02	/* CUDIAG_STATS (connection types) */
+#define CUDIAG_SHOW_RQLEN	0x04	/* CUDIAG_RQLEN */
+#define CUDIAG_SHOW_UID		0x08	/* CUDIAG_UID */
+
+struct cu_diag_msg {
+	__u8	cudiag_family;
+	__u8	cudiag_type;	/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM */
+	__u8	cudiag_state;	/* TCP_LISTEN, TCP_ESTABLISHED, TCP_CLOSE */
+	__u8	cudiag_pad;
+	__u32	cudiag_port;	/* local port, 0 if unbound */
+	__u32	cudiag_peer;	/* peer port, 0 if none */
+	__u32	cudiag_ino;	/* socket inode number */
+	__u32	cudiag_cookie[2];
+};
+
+enum {
+	CUDIAG_UNSPEC,
+	CUDIAG_QUEUE,	/* struct cu_diag_queue */
+	CUDIAG_STATS,	/* struct cu_listen_stats */
+	CUDIAG_RQLEN,	/* struct cu_diag_rqlen */
+	CUDIAG_UID,	/* __u32, in the requester's user namespace */
+	CUDIAG_PAD,
+	__CUDIAG_MAX,
+};
+
+#define CUDIAG_MAX	(__CUDIAG_MAX - 1)
+
+struct cu_diag_queue {
+	__u32	backlog;	/* CU_BACKLOG */
+	__u32	pending;	/* CU_PENDING */
+};
+
+struct cu_diag_rqlen {
+	__u32	rqueue;		/* bytes queued to this socket, unread */
+	__u32	wqueue;		/* bytes it sent that its peer has not read */
+};
+
 #endif /* _UAPI_LINUX_AF_CUSTOM_H */
