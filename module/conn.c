@@ -237,38 +237,39 @@ static int cu_conn_refuse(struct sock *sk, struct sock *listener, bool full)
 	return -ECONNREFUSED;
 }
 
-static void cu_conn_pair(struct sock *sk, struct sock *child)
+/* Free a child that was never queued: nobody else has seen it. */
+static void cu_conn_free_unqueued(struct sock *child)
 {
-	sock_hold(child);
-	cu_sk(sk)->peer = child;
+	struct sock *client = cu_sk(child)->peer;
+
+	cu_sk(child)->peer = NULL;
+	sock_put(client);
+	sock_put(child);
+}
+
+/* Make @sk the connected client of @child, which holds a reference. */
+static void cu_conn_establish(struct sock *sk, struct sock *child)
+{
+	/*
+	 * Lockless senders and getpeername() load ->peer with READ_ONCE():
+	 * publish it with release so they see a fully set-up child.
+	 */
+	smp_store_release(&cu_sk(sk)->peer, child);
 	WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
 	sk->sk_socket->state = SS_CONNECTED;
 }
 
-/* Undo cu_conn_pair() and free the child nobody else has seen. */
-static void cu_conn_unpair(struct sock *sk, struct sock *child)
-{
-	sk->sk_socket->state = SS_UNCONNECTED;
-	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
-	cu_sk(sk)->peer = NULL;
-	sock_put(child);
-	cu_sk(child)->peer = NULL;
-	sock_put(sk);
-	sock_put(child);
-}
-
 /*
- * Queue a connection from @sk to @listener. The client is made connected
- * before the child is queued: once queued, the child can be reset at any
- * moment, and the reset must find a connected client to tell.
+ * Queue a connection from @sk to @listener. The client's reference on the
+ * child is taken before the child is queued: once queued, the child can be
+ * reset and its queue reference dropped at any moment. A reset before the
+ * client is published still reaches it: the child holds the client.
  */
 static int cu_conn_queue(struct sock *sk, struct sock *listener)
 {
 	struct cu_pending *pending = cu_conn_queue_of(listener);
-	struct sock *child;
-
-	struct net *net = sock_net(sk);
 	enum cu_pending_verdict verdict;
+	struct sock *child;
 
 	if (!pending)
 		return cu_conn_refuse(sk, listener, false);
@@ -276,14 +277,16 @@ static int cu_conn_queue(struct sock *sk, struct sock *listener)
 	if (!child)
 		return -ENOMEM;
 
-	cu_conn_pair(sk, child);
+	sock_hold(child);
 	verdict = cu_pending_add(pending, &cu_sk(child)->pending_node);
 	if (verdict != CU_PENDING_QUEUED) {
-		cu_conn_unpair(sk, child);
+		sock_put(child);
+		cu_conn_free_unqueued(child);
 		return cu_conn_refuse(sk, listener,
 				      verdict == CU_PENDING_FULL);
 	}
-	cu_net_count(net, CU_STAT_QUEUED, 1);
+	cu_conn_establish(sk, child);
+	cu_net_count(sock_net(sk), CU_STAT_QUEUED, 1);
 	trace_cu_queued(cu_sk(listener)->port, cu_sk(sk)->port,
 			cu_pending_count(pending));
 	cu_copy_peercred(sk, listener);

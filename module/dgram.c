@@ -166,15 +166,3 @@ out:
 	release_sock(sk);
 	return err;
 }
-
-int cu_dgram_peer_name(struct sock *sk, struct sockaddr *uaddr)
-{
-	struct sockaddr_cu *addr = (struct sockaddr_cu *)uaddr;
-
-	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
-		return -ENOTCONN;
-	addr->scu_family = cu_family;
-	addr->scu_reserved = 0;
-	addr->scu_port = READ_ONCE(cu_sk(sk)->peer_port);
-	return sizeof(*addr);
-}

@@ -13,6 +13,5 @@ int cu_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 int cu_dgram_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		     int flags);
 int cu_dgram_shutdown(struct socket *sock, int how);
-int cu_dgram_peer_name(struct sock *sk, struct sockaddr *uaddr);
 
 #endif /* _CU_DGRAM_H */

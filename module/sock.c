@@ -105,11 +105,9 @@ static int cu_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	u32 port;
 
 	if (peer) {
-		if (sk->sk_type == SOCK_DGRAM)
-			return cu_dgram_peer_name(sk, uaddr);
-		if (!READ_ONCE(cu_sk(sk)->peer))
+		if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
 			return -ENOTCONN;
-		port = READ_ONCE(cu_sk(cu_sk(sk)->peer)->port);
+		port = cu_sock_peer_port(sk);
 	} else {
 		port = READ_ONCE(cu_sk(sk)->port);
 	}
