@@ -52,6 +52,15 @@ struct cu_sock {
 	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
+
+	/*
+	 * SOCK_DGRAM poll(): while its connected peer is full, room_wait sits
+	 * on that peer's writers queue (whose lock guards it) and relays the
+	 * peer's wakeups to this socket's pollers. room_peer holds a reference
+	 * on that peer; it changes under lock.
+	 */
+	wait_queue_entry_t	room_wait;
+	struct sock		*room_peer;
 };
 
 static inline struct cu_sock *cu_sk(const struct sock *sk)

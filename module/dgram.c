@@ -6,6 +6,12 @@
  * datagram socket is bound there. Each datagram is looked up by port when
  * sent, so a receiver that goes away is noticed (ECONNREFUSED: a local
  * family never drops a datagram silently). The skb path is stream.c's.
+ *
+ * A connected sender whose peer is full is not writable. poll() then
+ * queues the sender's room_wait on the peer's writers queue; the peer's
+ * reader (or its release) wakes it, and the relay below passes the wakeup
+ * on to the sender's pollers, as AF_UNIX's peer_wake does. Lock order:
+ * the sender's cu->lock, then the peer's writers.lock.
  */
 
 #include <linux/sched/signal.h>
@@ -165,4 +171,91 @@ int cu_dgram_shutdown(struct socket *sock, int how)
 out:
 	release_sock(sk);
 	return err;
+}
+
+int cu_dgram_room_relay(wait_queue_entry_t *entry, unsigned int mode,
+			int flags, void *key)
+{
+	struct cu_sock *cu = container_of(entry, struct cu_sock, room_wait);
+
+	/* called under the peer's writers.lock: once armed, once woken */
+	list_del_init(&entry->entry);
+	wake_up_interruptible_poll(sk_sleep(&cu->sk),
+				   EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	return 0;
+}
+
+/* Take @cu's room_wait off the queue it is on; returns the peer to put. */
+static struct sock *cu_dgram_disarm(struct cu_sock *cu)
+{
+	struct sock *peer = cu->room_peer;
+
+	lockdep_assert_held(&cu->lock);
+	if (!peer)
+		return NULL;
+	spin_lock(&cu_sk(peer)->writers.lock);
+	list_del_init(&cu->room_wait.entry);
+	spin_unlock(&cu_sk(peer)->writers.lock);
+	cu->room_peer = NULL;
+	return peer;
+}
+
+/* Have @sk's pollers woken when @peer has room again. */
+static void cu_dgram_watch_room(struct sock *sk, struct sock *peer)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sock *old = NULL;
+
+	spin_lock(&cu->lock);
+	if (cu->room_peer != peer) {
+		old = cu_dgram_disarm(cu);
+		sock_hold(peer);
+		cu->room_peer = peer;
+	}
+	spin_lock(&cu_sk(peer)->writers.lock);
+	if (list_empty(&cu->room_wait.entry))
+		__add_wait_queue(&cu_sk(peer)->writers, &cu->room_wait);
+	spin_unlock(&cu_sk(peer)->writers.lock);
+	spin_unlock(&cu->lock);
+	if (old)
+		sock_put(old);
+}
+
+/* Called by release(), before the socket loses its wait queue. */
+void cu_dgram_unwatch_room(struct sock *sk)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sock *peer;
+
+	spin_lock(&cu->lock);
+	peer = cu_dgram_disarm(cu);
+	spin_unlock(&cu->lock);
+	if (peer)
+		sock_put(peer);
+}
+
+__poll_t cu_dgram_poll(struct file *file, struct socket *sock,
+		       poll_table *wait)
+{
+	__poll_t writable = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	__poll_t mask = datagram_poll(file, sock, wait);
+	struct sock *sk = sock->sk;
+	struct sock *peer;
+
+	if (!(mask & writable) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return mask;
+	peer = cu_ports_lookup(sock_net(sk), SOCK_DGRAM,
+			       READ_ONCE(cu_sk(sk)->peer_port), false);
+	if (!peer)
+		return mask;
+	if (!cu_data_peer_has_room(peer)) {
+		/* arm first, then look again: a reader may have just read */
+		cu_dgram_watch_room(sk, peer);
+		if (!cu_data_peer_has_room(peer)) {
+			mask &= ~writable;
+			sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		}
+	}
+	sock_put(peer);
+	return mask;
 }

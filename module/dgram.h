@@ -13,5 +13,10 @@ int cu_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 int cu_dgram_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		     int flags);
 int cu_dgram_shutdown(struct socket *sock, int how);
+__poll_t cu_dgram_poll(struct file *file, struct socket *sock,
+		       poll_table *wait);
+int cu_dgram_room_relay(wait_queue_entry_t *entry, unsigned int mode,
+			int flags, void *key);
+void cu_dgram_unwatch_room(struct sock *sk);
 
 #endif /* _CU_DGRAM_H */

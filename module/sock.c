@@ -53,6 +53,8 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	mutex_init(&cu->iolock);
 	atomic_set(&cu->unread, 0);
 	init_waitqueue_head(&cu->writers);
+	init_waitqueue_func_entry(&cu->room_wait, cu_dgram_room_relay);
+	INIT_LIST_HEAD(&cu->room_wait.entry);	/* "not queued" */
 	cu_net_link(sk);
 	return sk;
 }
@@ -124,6 +126,8 @@ static int cu_release(struct socket *sock)
 	if (!sk)
 		return 0;
 	lock_sock(sk);
+	if (sk->sk_type == SOCK_DGRAM)
+		cu_dgram_unwatch_room(sk);
 	cu_conn_release(sk);
 	sock_orphan(sk);
 	release_sock(sk);
@@ -241,7 +245,7 @@ static const struct proto_ops cu_dgram_ops = {
 	.socketpair	= sock_no_socketpair,
 	.accept		= sock_no_accept,
 	.getname	= cu_getname,
-	.poll		= datagram_poll,
+	.poll		= cu_dgram_poll,
 	.ioctl		= cu_ioctl,
 	.listen		= sock_no_listen,
 	.shutdown	= cu_dgram_shutdown,

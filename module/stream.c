@@ -47,7 +47,10 @@ static size_t cu_stream_chunk(const struct sock *sk, size_t left)
 	return min(left, max);
 }
 
-/* Whether @sk may take @len more bytes: a datagram socket's SO_RCVBUF. */
+/*
+ * Whether @sk may take @len more bytes: a datagram socket's SO_RCVBUF.
+ * Called under cu->lock of @sk.
+ */
 static bool cu_rx_has_room(const struct sock *sk, unsigned int len)
 {
 	const struct cu_sock *cu = cu_sk(sk);
@@ -85,6 +88,18 @@ int cu_data_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb)
 	return 0;
 }
 
+/* Whether @peer, a datagram socket, has room for a small datagram. */
+bool cu_data_peer_has_room(struct sock *peer)
+{
+	struct cu_sock *pcu = cu_sk(peer);
+	bool room;
+
+	spin_lock(&pcu->lock);
+	room = cu_rx_has_room(peer, 1) || peer->sk_shutdown & RCV_SHUTDOWN;
+	spin_unlock(&pcu->lock);
+	return room;
+}
+
 /* Sleep until @peer has room for @len bytes, or can take none. */
 long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo)
 {
@@ -106,13 +121,18 @@ long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo)
 	return timeo;
 }
 
-/* An skb of @size bytes of @msg, charged to @sk's send buffer. */
+/*
+ * An skb of @size bytes of @msg, charged to @sk's send buffer: a head of
+ * up to a page, then page frags; a record too big for MAX_SKB_FRAGS pages
+ * keeps the rest in its head, as AF_UNIX does.
+ */
 struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
 				  size_t size, int *err)
 {
 	size_t frags = size > SKB_MAX_HEAD(0) ? size - SKB_MAX_HEAD(0) : 0;
 	struct sk_buff *skb;
 
+	frags = min_t(size_t, frags, MAX_SKB_FRAGS * PAGE_SIZE);
 	skb = sock_alloc_send_pskb(sk, size - frags, frags,
 				   msg->msg_flags & MSG_DONTWAIT, err,
 				   PAGE_ALLOC_COSTLY_ORDER);

@@ -17,6 +17,7 @@ struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
 				  size_t size, int *err);
 int cu_data_deliver(struct sock *sk, struct sock *peer, struct sk_buff *skb);
 long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo);
+bool cu_data_peer_has_room(struct sock *peer);
 int cu_data_read_record(struct sock *sk, struct msghdr *msg, size_t len,
 			int flags);
 int cu_data_next_size(struct sock *sk);

@@ -128,27 +128,6 @@ TEST_F(netns, autobind_ports_are_per_netns)
 	ASSERT_EQ(0, cu_try_bind(b, cu_local_port(_metadata, a)));
 }
 
-TEST_F(netns, listen_clamps_to_somaxconn_of_the_socket_netns)
-{
-	int old, young;
-
-	CU_REQUIRE_NETNS(self->isolated);
-	if (variant->type == SOCK_DGRAM)
-		SKIP(return, "SOCK_DGRAM does not listen");
-	ASSERT_EQ(0, cu_set_somaxconn(3));
-	old = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	cu_bind(_metadata, old, PORT);
-	enter_new_netns(_metadata);
-	ASSERT_LT(3, cu_somaxconn());
-	young = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	cu_bind(_metadata, young, PORT);
-
-	ASSERT_EQ(0, listen(old, 10));
-	ASSERT_EQ(3, cu_backlog(old));
-	ASSERT_EQ(0, listen(young, 10));
-	ASSERT_EQ(10, cu_backlog(young));
-}
-
 /* a netns dies with a listener, pending and accepted connections in it */
 TEST_F(netns, netns_exit_with_open_sockets)
 {
@@ -191,6 +170,61 @@ TEST_F(netns, netns_exit_with_open_sockets)
 		ASSERT_TRUE(WIFEXITED(status));
 		ASSERT_EQ(0, WEXITSTATUS(status));
 	}
+}
+
+/* ---- somaxconn: listening types only ---------------------------------- */
+
+FIXTURE(netns_listen)
+{
+	int fds[CU_MAX_FDS];
+	int nfds;
+	bool isolated;
+};
+
+FIXTURE_VARIANT(netns_listen)
+{
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(netns_listen, stream)
+{
+	.type = SOCK_STREAM,
+};
+
+FIXTURE_VARIANT_ADD(netns_listen, seqpacket)
+{
+	.type = SOCK_SEQPACKET,
+};
+
+FIXTURE_SETUP(netns_listen)
+{
+	self->nfds = 0;
+	self->isolated = cu_setup();
+}
+
+FIXTURE_TEARDOWN(netns_listen)
+{
+	cu_close_all(self->fds, &self->nfds);
+}
+
+TEST_F(netns_listen, backlog_clamped_by_somaxconn_of_the_socket_netns)
+{
+	int old, young;
+
+	CU_REQUIRE_NETNS(self->isolated);
+	ASSERT_EQ(0, cu_set_somaxconn(3));
+	old = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	cu_bind(_metadata, old, PORT);
+	enter_new_netns(_metadata);
+	ASSERT_LT(3, cu_somaxconn());
+	young = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	cu_bind(_metadata, young, PORT);
+
+	/* called from the new netns: each socket uses its own netns's value */
+	ASSERT_EQ(0, listen(old, 10));
+	ASSERT_EQ(3, cu_backlog(old));
+	ASSERT_EQ(0, listen(young, 10));
+	ASSERT_EQ(10, cu_backlog(young));
 }
 
 TEST_HARNESS_MAIN
