@@ -112,7 +112,8 @@ static void cu_conn_reset_children(struct net *net,
 	list_for_each_entry_safe(child, next, children, pending_node) {
 		list_del_init(&child->pending_node);
 		trace_cu_reset(child->port, cu_sk(child->peer)->port,
-			       why == CU_STAT_RESET_SHRINK);
+			       why == CU_STAT_RESET_SHRINK ? CU_TRACE_SHRINK :
+							     CU_TRACE_CLOSE);
 		cu_conn_reset_child(child);
 		n++;
 	}
@@ -233,7 +234,8 @@ static int cu_conn_refuse(struct sock *sk, struct sock *listener, bool full)
 {
 	cu_net_count(sock_net(sk), full ? CU_STAT_REFUSED_FULL :
 					  CU_STAT_REFUSED_NO_LISTENER, 1);
-	trace_cu_refused(cu_sk(listener)->port, cu_sk(sk)->port, full);
+	trace_cu_refused(cu_sk(listener)->port, cu_sk(sk)->port,
+			 full ? CU_TRACE_FULL : CU_TRACE_NO_LISTENER);
 	return -ECONNREFUSED;
 }
 
@@ -322,7 +324,7 @@ int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 	listener = cu_ports_lookup(sock_net(sk), sk->sk_type, port, true);
 	if (!listener) {
 		cu_net_count(sock_net(sk), CU_STAT_REFUSED_NO_LISTENER, 1);
-		trace_cu_refused(port, cu_sk(sk)->port, false);
+		trace_cu_refused(port, cu_sk(sk)->port, CU_TRACE_NO_LISTENER);
 		err = -ECONNREFUSED;
 		goto out;
 	}

@@ -34,31 +34,37 @@ DEFINE_EVENT(cu_conn_class, cu_accepted,
 	     TP_PROTO(u32 port, u32 peer, u32 pending),
 	     TP_ARGS(port, peer, pending));
 
+#define CU_TRACE_FULL		0	/* refused: the queue was full */
+#define CU_TRACE_NO_LISTENER	1	/* refused: nobody listens */
+#define CU_TRACE_SHRINK		2	/* reset by a backlog shrink */
+#define CU_TRACE_CLOSE		3	/* reset by close or shutdown */
+
+DECLARE_EVENT_CLASS(cu_why_class,
+		    TP_PROTO(u32 port, u32 peer, u8 why),
+		    TP_ARGS(port, peer, why),
+		    TP_STRUCT__entry(__field(u32, port)
+				     __field(u32, peer)
+				     __field(u8, why)),
+		    TP_fast_assign(__entry->port = port;
+				   __entry->peer = peer;
+				   __entry->why = why;),
+		    TP_printk("port=%u peer=%u reason=%s", __entry->port,
+			      __entry->peer,
+			      __print_symbolic(__entry->why,
+					       { CU_TRACE_FULL, "full" },
+					       { CU_TRACE_NO_LISTENER, "no_listener" },
+					       { CU_TRACE_SHRINK, "shrink" },
+					       { CU_TRACE_CLOSE, "close" })));
+
 /* a connect() was refused: the queue was full, or nobody listens */
-TRACE_EVENT(cu_refused,
-	    TP_PROTO(u32 port, u32 peer, bool full),
-	    TP_ARGS(port, peer, full),
-	    TP_STRUCT__entry(__field(u32, port)
-			     __field(u32, peer)
-			     __field(bool, full)),
-	    TP_fast_assign(__entry->port = port;
-			   __entry->peer = peer;
-			   __entry->full = full;),
-	    TP_printk("port=%u peer=%u reason=%s", __entry->port,
-		      __entry->peer, __entry->full ? "full" : "no_listener"));
+DEFINE_EVENT(cu_why_class, cu_refused,
+	     TP_PROTO(u32 port, u32 peer, u8 why),
+	     TP_ARGS(port, peer, why));
 
 /* a pending connection was reset: by a backlog shrink, or a close */
-TRACE_EVENT(cu_reset,
-	    TP_PROTO(u32 port, u32 peer, bool shrink),
-	    TP_ARGS(port, peer, shrink),
-	    TP_STRUCT__entry(__field(u32, port)
-			     __field(u32, peer)
-			     __field(bool, shrink)),
-	    TP_fast_assign(__entry->port = port;
-			   __entry->peer = peer;
-			   __entry->shrink = shrink;),
-	    TP_printk("port=%u peer=%u reason=%s", __entry->port,
-		      __entry->peer, __entry->shrink ? "shrink" : "close"));
+DEFINE_EVENT(cu_why_class, cu_reset,
+	     TP_PROTO(u32 port, u32 peer, u8 why),
+	     TP_ARGS(port, peer, why));
 
 /* listen() set the backlog (old is 0 on the first listen()) */
 TRACE_EVENT(cu_backlog,
