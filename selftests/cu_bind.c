@@ -58,18 +58,6 @@ FIXTURE_TEARDOWN(bind)
 	cu_close_all(self->fds, &self->nfds);
 }
 
-static int bind_raw(int fd, int family, int reserved, __u32 port, socklen_t len)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_cu *a = (struct sockaddr_cu *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	a->scu_family = family;
-	a->scu_reserved = reserved;
-	a->scu_port = port;
-	return bind(fd, CU_SA(&ss), len) ? errno : 0;
-}
-
 static int reuse_socket(struct __test_metadata *_metadata, int type, bool reuse)
 {
 	int fd = cu_socket(_metadata, type);
@@ -92,7 +80,7 @@ TEST_F(bind, short_addrlen_einval)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(EINVAL, bind_raw(self->fd, cu_family(), 0, PORT, lens[i])) {
+		ASSERT_EQ(EINVAL, cu_bind_raw(self->fd, cu_family(), 0, PORT, lens[i])) {
 			TH_LOG("addrlen %u", lens[i]);
 		}
 	}
@@ -102,7 +90,7 @@ TEST_F(bind, short_addrlen_einval)
 
 TEST_F(bind, long_addrlen_accepted)
 {
-	ASSERT_EQ(0, bind_raw(self->fd, cu_family(), 0, PORT,
+	ASSERT_EQ(0, cu_bind_raw(self->fd, cu_family(), 0, PORT,
 			      sizeof(struct sockaddr_storage)));
 	ASSERT_EQ(PORT, cu_local_port(_metadata, self->fd));
 }
@@ -114,7 +102,7 @@ TEST_F(bind, wrong_family_eafnosupport)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		ASSERT_EQ(EAFNOSUPPORT, bind_raw(self->fd, families[i], 0, PORT,
+		ASSERT_EQ(EAFNOSUPPORT, cu_bind_raw(self->fd, families[i], 0, PORT,
 						 sizeof(struct sockaddr_cu))) {
 			TH_LOG("scu_family %d", families[i]);
 		}
@@ -128,7 +116,7 @@ TEST_F(bind, reserved_nonzero_einval)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
-		ASSERT_EQ(EINVAL, bind_raw(self->fd, cu_family(), reserved[i], PORT,
+		ASSERT_EQ(EINVAL, cu_bind_raw(self->fd, cu_family(), reserved[i], PORT,
 					   sizeof(struct sockaddr_cu))) {
 			TH_LOG("scu_reserved %#x", reserved[i]);
 		}
@@ -138,12 +126,12 @@ TEST_F(bind, reserved_nonzero_einval)
 
 TEST_F(bind, short_addrlen_checked_before_family)
 {
-	ASSERT_EQ(EINVAL, bind_raw(self->fd, AF_INET, 0, PORT, 4));
+	ASSERT_EQ(EINVAL, cu_bind_raw(self->fd, AF_INET, 0, PORT, 4));
 }
 
 TEST_F(bind, family_checked_before_reserved)
 {
-	ASSERT_EQ(EAFNOSUPPORT, bind_raw(self->fd, AF_INET, 1, PORT,
+	ASSERT_EQ(EAFNOSUPPORT, cu_bind_raw(self->fd, AF_INET, 1, PORT,
 					 sizeof(struct sockaddr_cu)));
 }
 

@@ -22,20 +22,7 @@ FIXTURE(close)
 	int nfds;
 };
 
-FIXTURE_VARIANT(close)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(close, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(close, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
+CU_VARIANTS_CONNECTED(close);
 
 FIXTURE_SETUP(close)
 {
@@ -48,12 +35,7 @@ FIXTURE_SETUP(close)
 
 FIXTURE_TEARDOWN(close)
 {
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->c >= 0)
-		close(self->c);
-	if (self->a >= 0)
-		close(self->a);
+	cu_close_pair(&self->lfd, &self->c, &self->a);
 	cu_close_all(self->fds, &self->nfds);
 }
 
@@ -81,8 +63,7 @@ static void add_pending(struct __test_metadata *_metadata, FIXTURE_DATA(close) *
 TEST_F(close, close_listener_resets_pending)
 {
 	add_pending(_metadata, self, variant->type, 3);
-	close(self->lfd);
-	self->lfd = -1;
+	cu_close_fd(&self->lfd);
 	cu_expect_reset(_metadata, self->fds[0], true);
 	cu_expect_reset(_metadata, self->fds[1], true);
 	cu_expect_reset(_metadata, self->fds[2], false);
@@ -93,8 +74,7 @@ TEST_F(close, close_listener_frees_port)
 	int l2;
 
 	add_pending(_metadata, self, variant->type, 2);
-	close(self->lfd);
-	self->lfd = -1;
+	cu_close_fd(&self->lfd);
 	l2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
 	ASSERT_EQ(0, cu_try_bind(l2, self->port));
 	ASSERT_EQ(0, listen(l2, BACKLOG));
@@ -108,8 +88,7 @@ TEST_F(close, close_listener_refuses_new_connects)
 {
 	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
 
-	close(self->lfd);
-	self->lfd = -1;
+	cu_close_fd(&self->lfd);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 }
 
@@ -193,14 +172,14 @@ TEST_F(close, shutdown_wr_listener_keeps_listening)
 
 /* ---- connected sockets ----------------------------------------------------- */
 
-/* closer sends `last` then closes; reader gets it, EOF, then EPIPE on send */
+/* *closer sends `last` then closes; reader gets it, EOF, then EPIPE on send */
 static void close_gives_data_then_eof(struct __test_metadata *_metadata,
-				      int closer, int reader)
+				      int *closer, int reader)
 {
 	char buf[32];
 
-	cu_send_str(_metadata, closer, "last words");
-	close(closer);
+	cu_send_str(_metadata, *closer, "last words");
+	cu_close_fd(closer);
 	cu_expect_data(_metadata, reader, "last words");
 	ASSERT_EQ(0, cu_recv_wait(reader, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, recv(reader, buf, sizeof(buf), MSG_DONTWAIT));
@@ -216,32 +195,30 @@ static void close_gives_data_then_eof(struct __test_metadata *_metadata,
 TEST_F(close, client_close_gives_server_data_then_eof_then_epipe)
 {
 	make_pair(_metadata, self, variant->type);
-	close_gives_data_then_eof(_metadata, self->c, self->a);
-	self->c = -1;
+	close_gives_data_then_eof(_metadata, &self->c, self->a);
 }
 
 TEST_F(close, server_close_gives_client_data_then_eof_then_epipe)
 {
 	make_pair(_metadata, self, variant->type);
-	close_gives_data_then_eof(_metadata, self->a, self->c);
-	self->a = -1;
+	close_gives_data_then_eof(_metadata, &self->a, self->c);
 }
 
 /*
- * closer had unread data: the reader gets what was delivered to it, then
+ * *closer had unread data: the reader gets what was delivered to it, then
  * ECONNRESET once, then EOF and EPIPE
  */
 static void close_with_unread_data_recv(struct __test_metadata *_metadata,
-					int closer, int reader)
+					int *closer, int reader)
 {
 	char buf[32];
 
 	cu_send_str(_metadata, reader, "never read");
-	cu_send_str(_metadata, closer, "delivered");
+	cu_send_str(_metadata, *closer, "delivered");
 	/* make sure both sides' data has arrived before the close */
-	ASSERT_EQ(POLLIN, cu_poll(closer, POLLIN, CU_WAIT_MS) & POLLIN);
+	ASSERT_EQ(POLLIN, cu_poll(*closer, POLLIN, CU_WAIT_MS) & POLLIN);
 	ASSERT_EQ(POLLIN, cu_poll(reader, POLLIN, CU_WAIT_MS) & POLLIN);
-	close(closer);
+	cu_close_fd(closer);
 
 	cu_expect_data(_metadata, reader, "delivered");
 	cu_set_timeo(_metadata, reader, SO_RCVTIMEO, 2000);
@@ -254,13 +231,13 @@ static void close_with_unread_data_recv(struct __test_metadata *_metadata,
 
 /* as above, but the reader's next call is a send */
 static void close_with_unread_data_send(struct __test_metadata *_metadata,
-					int closer, int reader)
+					int *closer, int reader)
 {
 	char buf[32];
 
 	cu_send_str(_metadata, reader, "never read");
-	ASSERT_EQ(POLLIN, cu_poll(closer, POLLIN, CU_WAIT_MS) & POLLIN);
-	close(closer);
+	ASSERT_EQ(POLLIN, cu_poll(*closer, POLLIN, CU_WAIT_MS) & POLLIN);
+	cu_close_fd(closer);
 
 	ASSERT_EQ(POLLERR, cu_poll(reader, POLLIN, CU_WAIT_MS) & POLLERR);
 	ASSERT_EQ(-1, send(reader, "x", 1, MSG_NOSIGNAL));
@@ -273,29 +250,25 @@ static void close_with_unread_data_send(struct __test_metadata *_metadata,
 TEST_F(close, server_close_with_unread_data_client_recv_econnreset)
 {
 	make_pair(_metadata, self, variant->type);
-	close_with_unread_data_recv(_metadata, self->a, self->c);
-	self->a = -1;
+	close_with_unread_data_recv(_metadata, &self->a, self->c);
 }
 
 TEST_F(close, client_close_with_unread_data_server_recv_econnreset)
 {
 	make_pair(_metadata, self, variant->type);
-	close_with_unread_data_recv(_metadata, self->c, self->a);
-	self->c = -1;
+	close_with_unread_data_recv(_metadata, &self->c, self->a);
 }
 
 TEST_F(close, server_close_with_unread_data_client_send_econnreset)
 {
 	make_pair(_metadata, self, variant->type);
-	close_with_unread_data_send(_metadata, self->a, self->c);
-	self->a = -1;
+	close_with_unread_data_send(_metadata, &self->a, self->c);
 }
 
 TEST_F(close, client_close_with_unread_data_server_send_econnreset)
 {
 	make_pair(_metadata, self, variant->type);
-	close_with_unread_data_send(_metadata, self->c, self->a);
-	self->c = -1;
+	close_with_unread_data_send(_metadata, &self->c, self->a);
 }
 
 TEST_F(close, close_without_unread_data_is_no_reset)
@@ -305,8 +278,7 @@ TEST_F(close, close_without_unread_data_is_no_reset)
 	make_pair(_metadata, self, variant->type);
 	cu_send_str(_metadata, self->c, "read me");
 	cu_expect_data(_metadata, self->a, "read me");
-	close(self->a);
-	self->a = -1;
+	cu_close_fd(&self->a);
 	ASSERT_EQ(0, cu_poll(self->c, POLLIN, CU_WAIT_MS) & POLLERR);
 	ASSERT_EQ(0, cu_recv_wait(self->c, buf, sizeof(buf), 0)) {
 		TH_LOG("recv: %s, want EOF", strerror(errno));

@@ -53,35 +53,6 @@ FIXTURE_TEARDOWN(connect)
 	cu_close_all(self->fds, &self->nfds);
 }
 
-static int connect_raw(int fd, int family, int reserved, __u32 port, socklen_t len)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_cu *a = (struct sockaddr_cu *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	a->scu_family = family;
-	a->scu_reserved = reserved;
-	a->scu_port = port;
-	return connect(fd, CU_SA(&ss), len) ? errno : 0;
-}
-
-/* connect a new blocking client that must be refused at once */
-static void expect_refused(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(connect) *self, int type, __u32 port)
-{
-	int fd = CU_KEEP(self, cu_socket(_metadata, type));
-	long long t0;
-	int err;
-
-	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, 3000);
-	t0 = cu_now_ms();
-	err = cu_try_connect(fd, port);
-	ASSERT_EQ(ECONNREFUSED, err) {
-		TH_LOG("connect(%u): %s", port, err ? strerror(err) : "succeeded");
-	}
-	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
-}
-
 TEST_F(connect, returns_zero_at_once_and_queues)
 {
 	struct cu_listen_stats st;
@@ -127,31 +98,14 @@ TEST_F(connect, client_sends_before_accept)
 TEST_F(connect, data_before_accept_bounded_by_buffers)
 {
 	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	size_t total = 0, got = 0;
-	char buf[1024];
-	ssize_t n;
 	int a, val = 4096;
+	size_t total;
 
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
-	memset(buf, 'q', sizeof(buf));
-	for (;;) {
-		n = send(c, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			break;
-		total += n;
-		ASSERT_GT(16u << 20, total) {
-			TH_LOG("16 MiB queued before accept: no buffer bound");
-		}
-	}
-	ASSERT_EQ(EAGAIN, errno);
+	total = cu_send_until_eagain(_metadata, c, false, 16u << 20);
 	ASSERT_LT(0u, total);
 	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
-	while (got < total) {
-		n = cu_recv_wait(a, buf, sizeof(buf), 0);
-		ASSERT_LT(0, n);
-		got += n;
-	}
-	ASSERT_EQ(total, got);
+	cu_drain(_metadata, a, total);
 	/* and the client can send again */
 	cu_send_str(_metadata, c, "again");
 	cu_expect_data(_metadata, a, "again");
@@ -159,7 +113,7 @@ TEST_F(connect, data_before_accept_bounded_by_buffers)
 
 TEST_F(connect, no_listener_econnrefused)
 {
-	expect_refused(_metadata, self, variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
 }
 
 TEST_F(connect, bound_but_not_listening_econnrefused)
@@ -167,7 +121,7 @@ TEST_F(connect, bound_but_not_listening_econnrefused)
 	int b = CU_KEEP(self, cu_socket(_metadata, variant->type));
 
 	cu_bind(_metadata, b, NOBODY_PORT);
-	expect_refused(_metadata, self, variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
 }
 
 TEST_F(connect, full_queue_econnrefused_at_once)
@@ -177,7 +131,7 @@ TEST_F(connect, full_queue_econnrefused_at_once)
 
 	for (i = 0; i < BACKLOG; i++)
 		CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	expect_refused(_metadata, self, variant->type, self->port);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, self->port);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(1ULL, st.refused_full);
 	ASSERT_EQ((__u64)BACKLOG, st.queued);
@@ -193,7 +147,7 @@ TEST_F(connect, no_listener_is_not_refused_full)
 {
 	struct cu_listen_stats st;
 
-	expect_refused(_metadata, self, variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(0ULL, st.refused_full);
 }
@@ -266,7 +220,7 @@ TEST_F(connect, short_addrlen_einval)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(EINVAL, connect_raw(c, cu_family(), 0, self->port, lens[i])) {
+		ASSERT_EQ(EINVAL, cu_connect_raw(c, cu_family(), 0, self->port, lens[i])) {
 			TH_LOG("addrlen %u", lens[i]);
 		}
 	}
@@ -281,7 +235,7 @@ TEST_F(connect, wrong_family_eafnosupport)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		ASSERT_EQ(EAFNOSUPPORT, connect_raw(c, families[i], 0, self->port,
+		ASSERT_EQ(EAFNOSUPPORT, cu_connect_raw(c, families[i], 0, self->port,
 						    sizeof(struct sockaddr_cu))) {
 			TH_LOG("scu_family %d", families[i]);
 		}
@@ -293,7 +247,7 @@ TEST_F(connect, reserved_nonzero_einval)
 {
 	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
 
-	ASSERT_EQ(EINVAL, connect_raw(c, cu_family(), 1, self->port,
+	ASSERT_EQ(EINVAL, cu_connect_raw(c, cu_family(), 1, self->port,
 				      sizeof(struct sockaddr_cu)));
 	ASSERT_EQ(0, cu_pending(self->lfd));
 	/* nothing happened: the same socket can connect properly */
@@ -306,7 +260,7 @@ TEST_F(connect, listener_of_other_type_econnrefused)
 	int c;
 
 	/* this type to a listener of the other type */
-	expect_refused(_metadata, self, variant->type, PORT + 1);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT + 1);
 	/* the other type to this type's listener */
 	c = CU_KEEP(self, cu_socket(_metadata, variant->other_type));
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
@@ -319,7 +273,7 @@ TEST_F(connect, dgram_socket_on_port_econnrefused)
 	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
 
 	cu_bind(_metadata, d, PORT + 2);
-	expect_refused(_metadata, self, variant->type, PORT + 2);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT + 2);
 }
 
 /* ---- SOCK_DGRAM ------------------------------------------------------------ */
@@ -369,7 +323,7 @@ TEST_F(connect_dgram, wrong_family_eafnosupport)
 	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
 
 	cu_bind(_metadata, d, PORT);
-	ASSERT_EQ(EAFNOSUPPORT, connect_raw(self->fd, AF_INET, 0, PORT,
+	ASSERT_EQ(EAFNOSUPPORT, cu_connect_raw(self->fd, AF_INET, 0, PORT,
 					    sizeof(struct sockaddr_cu)));
 }
 
@@ -378,7 +332,7 @@ TEST_F(connect_dgram, short_addrlen_einval)
 	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
 
 	cu_bind(_metadata, d, PORT);
-	ASSERT_EQ(EINVAL, connect_raw(self->fd, cu_family(), 0, PORT, 4));
+	ASSERT_EQ(EINVAL, cu_connect_raw(self->fd, cu_family(), 0, PORT, 4));
 }
 
 TEST_HARNESS_MAIN

@@ -9,18 +9,15 @@
  *
  * Fixture `opts` (SOCK_STREAM and SOCK_SEQPACKET): SO_ACCEPTCONN and the
  * SOL_CUSTOM getsockopt rules, which apply to both.
+ *
+ * A rule cu_data_types.c runs on the other types too has its body in
+ * cu_util.h (cu_check_*()); the test here only names it for SOCK_STREAM.
  */
 #include "cu_util.h"
-#include <sys/epoll.h>
-#include <sys/wait.h>
 #include <linux/sockios.h>
 
 #define PORT		4400U
 #define BACKLOG		4
-#define UNKNOWN_MSG_FLAG	0x400000	/* no MSG_* up to 6.12 */
-
-/* a user pointer that faults, hidden from the compiler's alias checks */
-static void *volatile bad_ptr = (void *)1;
 
 FIXTURE(data)
 {
@@ -44,72 +41,15 @@ FIXTURE_VARIANT_ADD(data, stream)
 FIXTURE_SETUP(data)
 {
 	self->nfds = 0;
-	self->c = -1;
-	self->a = -1;
 	cu_setup();
-	self->lfd = cu_listener(_metadata, variant->type, PORT, BACKLOG, &self->port);
-	self->c = cu_client(_metadata, variant->type, self->port);
-	self->a = cu_accept(_metadata, self->lfd);
+	self->port = cu_pair(_metadata, variant->type, PORT, BACKLOG,
+			     &self->lfd, &self->c, &self->a);
 }
 
 FIXTURE_TEARDOWN(data)
 {
-	close(self->lfd);
-	if (self->c >= 0)
-		close(self->c);
-	if (self->a >= 0)
-		close(self->a);
+	cu_close_pair(&self->lfd, &self->c, &self->a);
 	cu_close_all(self->fds, &self->nfds);
-}
-
-/* fill fd's path to its peer until EAGAIN; returns the bytes queued */
-static size_t fill(struct __test_metadata *_metadata, int fd)
-{
-	static char buf[1024];
-	size_t total = 0;
-	int val = 4096, i;
-	ssize_t n;
-
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
-	memset(buf, 'f', sizeof(buf));
-	for (;;) {
-		n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			break;
-		total += n;
-		ASSERT_GT(32u << 20, total) {
-			TH_LOG("32 MiB sent to a peer that reads nothing: no flow control");
-		}
-	}
-	ASSERT_EQ(EAGAIN, errno);
-	/* top it up byte by byte, so not even one byte fits */
-	for (i = 0; i < 65536; i++) {
-		n = send(fd, buf, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			break;
-		total += n;
-	}
-	ASSERT_EQ(-1, n);
-	ASSERT_EQ(EAGAIN, errno);
-	return total;
-}
-
-/* read `total` bytes from fd, bounded */
-static void drain(struct __test_metadata *_metadata, int fd, size_t total)
-{
-	static char buf[65536];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < total) {
-		n = cu_recv_wait(fd, buf, sizeof(buf), 0);
-		ASSERT_LT(0, n) {
-			TH_LOG("drain: %zu of %zu bytes, then %s", got, total,
-			       n ? strerror(errno) : "EOF");
-		}
-		got += n;
-	}
-	ASSERT_EQ(total, got);
 }
 
 /* ---- byte stream and flags -------------------------------------------------- */
@@ -153,23 +93,12 @@ TEST_F(data, both_directions)
 
 TEST_F(data, dontwait_on_empty_eagain)
 {
-	char buf[8];
-	long long t0 = cu_now_ms();
-
-	ASSERT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
+	cu_check_dontwait_on_empty_eagain(_metadata, self->a);
 }
 
 TEST_F(data, nonblocking_socket_on_empty_eagain)
 {
-	char buf[8];
-
-	cu_set_nonblock(_metadata, self->a, true);
-	ASSERT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
-	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(-1, read(self->a, buf, sizeof(buf)));
-	ASSERT_EQ(EAGAIN, errno);
+	cu_check_nonblocking_on_empty_eagain(_metadata, self->a);
 }
 
 TEST_F(data, peek_does_not_consume)
@@ -186,56 +115,19 @@ TEST_F(data, peek_does_not_consume)
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(5, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 	ASSERT_STREQ("hello", buf);
-	ASSERT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	ASSERT_EQ(EAGAIN, errno);
-}
-
-struct sender {
-	int fd;
-	int chunks;
-	size_t chunk;
-	int gap_ms;
-	pid_t wait_tid;		/* if set: wait until this thread sleeps */
-	ssize_t ret;
-	int err;
-};
-
-static void *send_thread(void *arg)
-{
-	struct sender *s = arg;
-	char buf[4096];
-	int i;
-
-	if (s->wait_tid)
-		cu_wait_blocked(s->wait_tid);
-	s->ret = 0;
-	for (i = 0; i < s->chunks; i++) {
-		ssize_t n;
-
-		memset(buf, 'A' + i, sizeof(buf));
-		if (i && s->gap_ms)
-			cu_sleep_ms(s->gap_ms);
-		n = send(s->fd, buf, s->chunk, MSG_NOSIGNAL);
-		if (n < 0) {
-			s->ret = -1;
-			s->err = errno;
-			return NULL;
-		}
-		s->ret += n;
-	}
-	return NULL;
+	cu_expect_empty(_metadata, self->a);
 }
 
 TEST_F(data, waitall_gathers_several_sends)
 {
-	struct sender s = { .fd = self->c, .chunks = 4, .chunk = 1000, .gap_ms = 50 };
+	struct cu_sender s = { .fd = self->c, .chunks = 4, .chunk = 1000, .gap_ms = 50 };
 	char buf[4000];
 	pthread_t t;
 	ssize_t n;
 	int i;
 
 	cu_set_timeo(_metadata, self->a, SO_RCVTIMEO, CU_WAIT_MS);
-	ASSERT_EQ(0, pthread_create(&t, NULL, send_thread, &s));
+	ASSERT_EQ(0, pthread_create(&t, NULL, cu_send_thread, &s));
 	n = recv(self->a, buf, sizeof(buf), MSG_WAITALL);
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
 	ASSERT_EQ(4000, s.ret);
@@ -249,39 +141,17 @@ TEST_F(data, waitall_gathers_several_sends)
 
 TEST_F(data, blocking_recv_wakes_on_data)
 {
-	struct sender s = { .fd = self->c, .chunks = 1, .chunk = 100,
-			    .wait_tid = cu_gettid() };
-	char buf[200];
-	pthread_t t;
-	ssize_t n;
-
-	cu_set_timeo(_metadata, self->a, SO_RCVTIMEO, CU_WAIT_MS);
-	ASSERT_EQ(0, pthread_create(&t, NULL, send_thread, &s));
-	n = recv(self->a, buf, sizeof(buf), 0);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	ASSERT_EQ(100, n) {
-		TH_LOG("recv: %s", n < 0 ? strerror(errno) : "EOF");
-	}
+	cu_check_blocking_recv_wakes_on_data(_metadata, self->c, self->a);
 }
 
 TEST_F(data, rcvtimeo_elapses_eagain)
 {
-	char buf[8];
-	long long t0, dt;
-
-	cu_set_timeo(_metadata, self->a, SO_RCVTIMEO, 300);
-	t0 = cu_now_ms();
-	ASSERT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
-	ASSERT_EQ(EAGAIN, errno);
-	dt = cu_now_ms() - t0;
-	ASSERT_LE(250, dt);
-	ASSERT_GT(CU_WAIT_MS, dt);
+	cu_check_rcvtimeo_elapses_eagain(_metadata, self->a);
 }
 
 TEST_F(data, nosignal_send_to_closed_peer_epipe_without_sigpipe)
 {
-	close(self->a);
-	self->a = -1;
+	cu_close_fd(&self->a);
 	ASSERT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
 	ASSERT_EQ(EPIPE, errno);
 	ASSERT_EQ(0, cu_sigpipes);
@@ -289,8 +159,7 @@ TEST_F(data, nosignal_send_to_closed_peer_epipe_without_sigpipe)
 
 TEST_F(data, send_to_closed_peer_raises_sigpipe)
 {
-	close(self->a);
-	self->a = -1;
+	cu_close_fd(&self->a);
 	ASSERT_EQ(-1, send(self->c, "x", 1, 0));
 	ASSERT_EQ(EPIPE, errno);
 	ASSERT_EQ(1, cu_sigpipes);
@@ -303,119 +172,45 @@ TEST_F(data, send_to_closed_peer_raises_sigpipe)
 
 TEST_F(data, full_buffers_nonblocking_send_eagain)
 {
-	size_t total = fill(_metadata, self->c);
+	size_t total = cu_fill(_metadata, self->c, false);
 
 	ASSERT_LT(0u, total);
 	/* nothing was lost */
-	drain(_metadata, self->a, total);
+	cu_drain(_metadata, self->a, total);
 	cu_send_str(_metadata, self->c, "after");
 	cu_expect_data(_metadata, self->a, "after");
 }
 
 TEST_F(data, full_buffers_blocking_send_waits_sndtimeo)
 {
-	long long t0, dt;
-
-	fill(_metadata, self->c);
-	cu_set_timeo(_metadata, self->c, SO_SNDTIMEO, 300);
-	t0 = cu_now_ms();
-	ASSERT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
-	ASSERT_EQ(EAGAIN, errno);
-	dt = cu_now_ms() - t0;
-	ASSERT_LE(250, dt);
-	ASSERT_GT(CU_WAIT_MS, dt);
+	cu_check_full_peer_send_waits_sndtimeo(_metadata, self->c, variant->type);
 }
 
 TEST_F(data, blocked_sender_resumes_when_peer_reads)
 {
-	struct sender s = { .fd = self->c, .chunks = 16, .chunk = 4096 };
-	size_t total = fill(_metadata, self->c);
-	pthread_t t;
-
-	cu_set_timeo(_metadata, self->c, SO_SNDTIMEO, 10000);
-	ASSERT_EQ(0, pthread_create(&t, NULL, send_thread, &s));
-	cu_sleep_ms(100);
-	drain(_metadata, self->a, total + 16 * 4096);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	ASSERT_EQ(16 * 4096, s.ret) {
-		TH_LOG("blocked send: %s", strerror(s.err));
-	}
+	cu_check_blocked_sender_resumes(_metadata, self->c, self->a, variant->type);
 }
 
 /* ---- poll / epoll ------------------------------------------------------------- */
 
-#define POLL_ALL	(POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLERR | POLLHUP)
-
 TEST_F(data, poll_pollin_only_when_data)
 {
-	ASSERT_EQ(POLLOUT, cu_poll(self->a, POLL_ALL, 0));
-	cu_send_str(_metadata, self->c, "x");
-	ASSERT_EQ(POLLIN | POLLOUT, cu_poll(self->a, POLL_ALL, CU_WAIT_MS));
+	cu_check_poll_pollin_only_when_data(_metadata, self->c, self->a);
 }
 
 TEST_F(data, poll_pollout_when_writable_not_when_full)
 {
-	size_t total;
-
-	ASSERT_EQ(POLLOUT, cu_poll(self->c, POLL_ALL, 0));
-	total = fill(_metadata, self->c);
-	ASSERT_EQ(0, cu_poll(self->c, POLLOUT, 0));
-	drain(_metadata, self->a, total);
-	ASSERT_EQ(POLLOUT, cu_poll(self->c, POLLOUT, CU_WAIT_MS));
-}
-
-struct poller {
-	int fd;
-	short events;
-	int timeout;
-	short revents;
-	pid_t tid;
-};
-
-static void *poll_thread(void *arg)
-{
-	struct poller *p = arg;
-
-	p->tid = cu_gettid();
-	p->revents = cu_poll(p->fd, p->events, p->timeout);
-	return NULL;
-}
-
-static void start_poller(struct __test_metadata *_metadata, struct poller *p,
-			 pthread_t *t, int fd, short events)
-{
-	memset(p, 0, sizeof(*p));
-	p->fd = fd;
-	p->events = events;
-	p->timeout = CU_WAIT_MS;
-	ASSERT_EQ(0, pthread_create(t, NULL, poll_thread, p));
-	while (!p->tid)
-		cu_sleep_ms(1);
-	ASSERT_TRUE(cu_wait_blocked(p->tid));
+	cu_check_poll_pollout_not_when_full(_metadata, self->c, self->a, variant->type);
 }
 
 TEST_F(data, poll_wakes_reader_on_data)
 {
-	struct poller p;
-	pthread_t t;
-
-	start_poller(_metadata, &p, &t, self->a, POLLIN);
-	cu_send_str(_metadata, self->c, "wake");
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(POLLIN, p.revents);
+	cu_check_poll_wakes_reader_on_data(_metadata, self->c, self->a);
 }
 
 TEST_F(data, poll_wakes_writer_when_peer_drains)
 {
-	struct poller p;
-	size_t total;
-	pthread_t t;
-
-	total = fill(_metadata, self->c);
-	start_poller(_metadata, &p, &t, self->c, POLLOUT);
-	drain(_metadata, self->a, total);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(POLLOUT, p.revents);
+	cu_check_poll_wakes_writer(_metadata, self->c, self->a, variant->type);
 }
 
 TEST_F(data, poll_rdhup_after_peer_shut_wr)
@@ -423,7 +218,7 @@ TEST_F(data, poll_rdhup_after_peer_shut_wr)
 	short rev;
 
 	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
-	rev = cu_poll(self->a, POLL_ALL, CU_WAIT_MS);
+	rev = cu_poll(self->a, CU_POLL_ALL, CU_WAIT_MS);
 	ASSERT_EQ(POLLIN | POLLRDHUP, rev & (POLLIN | POLLRDHUP));
 	ASSERT_EQ(0, rev & (POLLHUP | POLLERR));
 }
@@ -432,9 +227,8 @@ TEST_F(data, poll_hup_after_peer_close)
 {
 	short rev;
 
-	close(self->c);
-	self->c = -1;
-	rev = cu_poll(self->a, POLL_ALL, CU_WAIT_MS);
+	cu_close_fd(&self->c);
+	rev = cu_poll(self->a, CU_POLL_ALL, CU_WAIT_MS);
 	ASSERT_EQ(POLLIN | POLLRDHUP | POLLHUP, rev & (POLLIN | POLLRDHUP | POLLHUP));
 	ASSERT_EQ(0, rev & POLLERR);
 }
@@ -453,10 +247,10 @@ TEST_F(data, poll_listener_pollin_when_pending)
 
 TEST_F(data, poll_wakes_listener_on_connect)
 {
-	struct poller p;
+	struct cu_poller p;
 	pthread_t t;
 
-	start_poller(_metadata, &p, &t, self->lfd, POLLIN);
+	cu_start_poller(_metadata, &p, &t, self->lfd, POLLIN);
 	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
 	ASSERT_EQ(POLLIN, p.revents);
@@ -495,54 +289,15 @@ TEST_F(data, epoll_reports_listener_data_and_rdhup)
 	ASSERT_EQ((unsigned)(EPOLLIN | EPOLLRDHUP), out[0].events);
 }
 
-struct epoller {
-	int ep;
-	int n;
-	pid_t tid;
-};
-
-static void *epoll_thread(void *arg)
-{
-	struct epoller *e = arg;
-	struct epoll_event out;
-
-	e->tid = cu_gettid();
-	e->n = epoll_wait(e->ep, &out, 1, CU_WAIT_MS);
-	return NULL;
-}
-
 TEST_F(data, epoll_wait_wakes_on_data)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct epoller e = { .ep = CU_KEEP(self, epoll_create1(0)) };
-	pthread_t t;
-
-	ASSERT_LE(0, e.ep);
-	ASSERT_EQ(0, epoll_ctl(e.ep, EPOLL_CTL_ADD, self->a, &ev));
-	ASSERT_EQ(0, pthread_create(&t, NULL, epoll_thread, &e));
-	while (!e.tid)
-		cu_sleep_ms(1);
-	ASSERT_TRUE(cu_wait_blocked(e.tid));
-	cu_send_str(_metadata, self->c, "wake");
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(1, e.n);
+	cu_check_epoll_wait_wakes_on_data(_metadata, CU_FDS(self), self->c, self->a);
 }
 
 /*
  * The same steps on an AF_UNIX stream pair and an AF_CUSTOM pair must give
  * the same poll bits ("as for a Unix stream socket").
  */
-static void poll_step(struct __test_metadata *_metadata, const char *step,
-		      int ufd, int cfd)
-{
-	short u = cu_poll(ufd, POLL_ALL, 0);
-	short c = cu_poll(cfd, POLL_ALL, 0);
-
-	ASSERT_EQ(u, c) {
-		TH_LOG("%s: AF_UNIX revents %#x, AF_CUSTOM %#x", step, u, c);
-	}
-}
-
 TEST_F(data, poll_bits_match_af_unix)
 {
 	int u[2], x = self->c, y = self->a;
@@ -551,42 +306,31 @@ TEST_F(data, poll_bits_match_af_unix)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, u));
 	CU_KEEP(self, u[1]);
 
-	poll_step(_metadata, "idle", u[1], y);
+	cu_poll_step(_metadata, "idle", u[1], y, CU_POLL_ALL);
 	ASSERT_EQ(10, send(u[0], "0123456789", 10, 0));
 	cu_send_str(_metadata, x, "0123456789");
 	cu_sleep_ms(10);
-	poll_step(_metadata, "data queued", u[1], y);
-	poll_step(_metadata, "sender with data in flight", u[0], x);
+	cu_poll_step(_metadata, "data queued", u[1], y, CU_POLL_ALL);
+	cu_poll_step(_metadata, "sender with data in flight", u[0], x, CU_POLL_ALL);
 	ASSERT_EQ(10, recv(u[1], buf, sizeof(buf), 0));
 	ASSERT_EQ(10, recv(y, buf, sizeof(buf), 0));
-	poll_step(_metadata, "data read", u[1], y);
+	cu_poll_step(_metadata, "data read", u[1], y, CU_POLL_ALL);
 	ASSERT_EQ(0, shutdown(u[0], SHUT_WR));
 	ASSERT_EQ(0, shutdown(x, SHUT_WR));
-	poll_step(_metadata, "peer SHUT_WR", u[1], y);
-	poll_step(_metadata, "own SHUT_WR", u[0], x);
+	cu_poll_step(_metadata, "peer SHUT_WR", u[1], y, CU_POLL_ALL);
+	cu_poll_step(_metadata, "own SHUT_WR", u[0], x, CU_POLL_ALL);
 	ASSERT_EQ(0, shutdown(u[1], SHUT_WR));
 	ASSERT_EQ(0, shutdown(y, SHUT_WR));
-	poll_step(_metadata, "both SHUT_WR", u[0], x);
+	cu_poll_step(_metadata, "both SHUT_WR", u[0], x, CU_POLL_ALL);
 	close(u[0]);
-	close(x);
-	self->c = -1;
-	poll_step(_metadata, "peer closed", u[1], y);
+	cu_close_fd(&self->c);
+	cu_poll_step(_metadata, "peer closed", u[1], y, CU_POLL_ALL);
 }
 
 TEST_F(data, poll_bits_match_af_unix_after_reset)
 {
-	int u[2];
-
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, u));
-	CU_KEEP(self, u[0]);
-	/* the closing side has unread data: the peer is reset */
-	ASSERT_EQ(1, send(u[0], "x", 1, 0));
-	cu_send_str(_metadata, self->c, "x");
-	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	close(u[1]);
-	close(self->a);
-	self->a = -1;
-	poll_step(_metadata, "peer closed with unread data", u[0], self->c);
+	cu_check_poll_after_reset_as_af_unix(_metadata, CU_FDS(self), variant->type,
+					     self->c, &self->a);
 }
 
 /* ---- ioctls ------------------------------------------------------------------- */
@@ -594,157 +338,50 @@ TEST_F(data, poll_bits_match_af_unix_after_reset)
 TEST_F(data, siocinq_counts_queued_bytes)
 {
 	char buf[300];
-	int n = -1;
 
 	memset(buf, 'i', sizeof(buf));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->a, SIOCINQ));
 	ASSERT_EQ(100, send(self->c, buf, 100, MSG_DONTWAIT));
 	ASSERT_EQ(200, send(self->c, buf, 200, MSG_DONTWAIT));
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(300, n);
+	ASSERT_EQ(300, cu_ioctl_int(_metadata, self->a, SIOCINQ));
 	ASSERT_EQ(50, recv(self->a, buf, 50, 0));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(250, n);
-	ASSERT_EQ(0, ioctl(self->c, SIOCINQ, &n));
-	ASSERT_EQ(0, n);
+	ASSERT_EQ(250, cu_ioctl_int(_metadata, self->a, SIOCINQ));
+	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->c, SIOCINQ));
 }
 
 TEST_F(data, siocoutq_counts_bytes_the_peer_has_not_read)
 {
 	char buf[300];
-	int n = -1;
 
 	memset(buf, 'o', sizeof(buf));
-	ASSERT_EQ(0, ioctl(self->c, SIOCOUTQ, &n));
-	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->c, SIOCOUTQ));
 	ASSERT_EQ(300, send(self->c, buf, 300, MSG_DONTWAIT));
-	ASSERT_EQ(0, ioctl(self->c, SIOCOUTQ, &n));
-	ASSERT_EQ(300, n);
+	ASSERT_EQ(300, cu_ioctl_int(_metadata, self->c, SIOCOUTQ));
 	ASSERT_EQ(100, cu_recv_wait(self->a, buf, 100, 0));
-	ASSERT_EQ(0, ioctl(self->c, SIOCOUTQ, &n));
-	ASSERT_EQ(200, n);
+	ASSERT_EQ(200, cu_ioctl_int(_metadata, self->c, SIOCOUTQ));
 	ASSERT_EQ(200, recv(self->a, buf, 200, MSG_WAITALL));
-	ASSERT_EQ(0, ioctl(self->c, SIOCOUTQ, &n));
-	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->c, SIOCOUTQ));
 }
 
 /* ---- credentials -------------------------------------------------------------- */
 
-static void get_peercred(struct __test_metadata *_metadata, int fd, struct ucred *uc)
-{
-	socklen_t len = sizeof(*uc);
-
-	memset(uc, 0xff, sizeof(*uc));
-	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len));
-	ASSERT_EQ(sizeof(*uc), len);
-}
-
-/* fork a child with other ids; it runs fn, reports on `rep`, waits on `go` */
-struct child {
-	pid_t pid;
-	int rep[2];		/* child -> parent: one status byte */
-	int go[2];		/* parent -> child: exit now */
-};
-
-static void child_done(struct child *ch, char status)
-{
-	char b;
-
-	if (write(ch->rep[1], &status, 1) != 1)
-		_exit(3);
-	if (read(ch->go[0], &b, 1) < 0)
-		_exit(4);
-	_exit(0);
-}
-
-static void start_child(struct __test_metadata *_metadata, struct child *ch,
-			uid_t uid, gid_t gid)
-{
-	ASSERT_EQ(0, pipe(ch->rep));
-	ASSERT_EQ(0, pipe(ch->go));
-	ch->pid = fork();
-	ASSERT_LE(0, ch->pid);
-	if (ch->pid == 0) {
-		alarm(CU_WATCHDOG_SECS);
-		if (setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
-			child_done(ch, 'u');
-	}
-}
-
-static char child_status(struct __test_metadata *_metadata, struct child *ch)
-{
-	char st = 0;
-
-	ASSERT_EQ(1, read(ch->rep[0], &st, 1));
-	return st;
-}
-
-static void end_child(struct __test_metadata *_metadata, struct child *ch)
-{
-	int status;
-
-	ASSERT_EQ(1, write(ch->go[1], "x", 1));
-	ASSERT_EQ(ch->pid, waitpid(ch->pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-}
-
 TEST_F(data, peercred_accepted_socket_sees_the_connecting_process)
 {
-	struct child ch;
-	struct ucred uc;
-	int a, fd;
-
-	start_child(_metadata, &ch, 2344, 2345);
-	if (ch.pid == 0) {
-		fd = socket(cu_family(), SOCK_STREAM, 0);
-		child_done(&ch, cu_try_connect(fd, self->port) ? 'c' : 'k');
-	}
-	ASSERT_EQ('k', child_status(_metadata, &ch));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
-	get_peercred(_metadata, a, &uc);
-	ASSERT_EQ(ch.pid, uc.pid);
-	ASSERT_EQ(2344U, uc.uid);
-	ASSERT_EQ(2345U, uc.gid);
-	end_child(_metadata, &ch);
+	cu_check_peercred_of_connecting_process(_metadata, CU_FDS(self), variant->type,
+						self->lfd, self->port);
 }
 
 TEST_F(data, peercred_client_sees_the_process_that_called_listen)
 {
-	struct child ch;
-	struct ucred uc;
-	int s, c;
-
-	/* created and bound here, but put into listening state by a child */
-	s = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
-	cu_bind(_metadata, s, PORT + 1);
-	start_child(_metadata, &ch, 3456, 3457);
-	if (ch.pid == 0)
-		child_done(&ch, listen(s, BACKLOG) ? 'l' : 'k');
-	ASSERT_EQ('k', child_status(_metadata, &ch));
-
-	c = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT + 1));
-	get_peercred(_metadata, c, &uc);
-	ASSERT_EQ(ch.pid, uc.pid);
-	ASSERT_EQ(3456U, uc.uid);
-	ASSERT_EQ(3457U, uc.gid);
-	end_child(_metadata, &ch);
+	cu_check_peercred_of_listen_caller(_metadata, CU_FDS(self), variant->type,
+					   PORT + 1, BACKLOG);
 }
 
 TEST_F(data, peercred_of_the_setup_pair)
 {
-	struct ucred uc;
-
-	get_peercred(_metadata, self->a, &uc);
-	ASSERT_EQ(getpid(), uc.pid);
-	ASSERT_EQ(getuid(), uc.uid);
-	ASSERT_EQ(getgid(), uc.gid);
-	get_peercred(_metadata, self->c, &uc);
-	ASSERT_EQ(getpid(), uc.pid);
-	ASSERT_EQ(getuid(), uc.uid);
-	ASSERT_EQ(getgid(), uc.gid);
+	cu_expect_peercred(_metadata, self->a, getpid(), getuid(), getgid());
+	cu_expect_peercred(_metadata, self->c, getpid(), getuid(), getgid());
 }
 
 /* ---- SO_ERROR ------------------------------------------------------------------ */
@@ -757,22 +394,15 @@ TEST_F(data, so_error_zero_on_a_healthy_connection)
 
 TEST_F(data, so_error_econnreset_on_a_reset_connection)
 {
-	int l2, c1, c2;
-
-	l2 = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT + 1, 2, NULL));
-	c1 = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT + 1));
-	c2 = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT + 1));
-	ASSERT_EQ(0, listen(l2, 1));	/* resets c2 */
-	ASSERT_EQ(POLLERR, cu_poll(c2, POLLIN, CU_WAIT_MS) & POLLERR);
-	ASSERT_EQ(ECONNRESET, cu_sol_int(_metadata, c2, SO_ERROR));
-	ASSERT_EQ(0, cu_sol_int(_metadata, c1, SO_ERROR));
+	cu_check_so_error_after_reset(_metadata, CU_FDS(self), variant->type, PORT + 1,
+				      false);
 }
 
 /* ---- bad pointers and unknown flags -------------------------------------------- */
 
 TEST_F(data, send_from_bad_pointer_efault)
 {
-	ASSERT_EQ(-1, send(self->c, bad_ptr, 10, MSG_DONTWAIT | MSG_NOSIGNAL));
+	ASSERT_EQ(-1, send(self->c, cu_bad_ptr, 10, MSG_DONTWAIT | MSG_NOSIGNAL));
 	ASSERT_EQ(EFAULT, errno);
 	/* nothing half-sent: the stream continues cleanly */
 	cu_send_str(_metadata, self->c, "ok");
@@ -782,11 +412,7 @@ TEST_F(data, send_from_bad_pointer_efault)
 
 TEST_F(data, recv_into_bad_pointer_efault)
 {
-	cu_send_str(_metadata, self->c, "data");
-	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(-1, recv(self->a, bad_ptr, 10, MSG_DONTWAIT));
-	ASSERT_EQ(EFAULT, errno);
-	cu_expect_healthy(_metadata, self->a);
+	cu_check_recv_into_bad_pointer_efault(_metadata, self->c, self->a);
 }
 
 TEST_F(data, sendmsg_bad_iovec_pointer_efault)
@@ -798,7 +424,7 @@ TEST_F(data, sendmsg_bad_iovec_pointer_efault)
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
-	iov[1].iov_base = bad_ptr;
+	iov[1].iov_base = cu_bad_ptr;
 	n = sendmsg(self->c, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	/* EFAULT, or the bytes before the fault (a short write, as AF_UNIX may) */
@@ -812,12 +438,7 @@ TEST_F(data, sendmsg_bad_iovec_pointer_efault)
 
 TEST_F(data, unknown_msg_flags_accepted)
 {
-	char buf[8];
-
-	ASSERT_EQ(1, send(self->c, "u", 1, UNKNOWN_MSG_FLAG | MSG_NOSIGNAL));
-	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(1, recv(self->a, buf, sizeof(buf), UNKNOWN_MSG_FLAG));
-	ASSERT_EQ('u', buf[0]);
+	cu_check_unknown_msg_flags_accepted(_metadata, self->c, self->a);
 }
 
 /* ---- a large transfer ------------------------------------------------------- */
@@ -909,35 +530,19 @@ FIXTURE(opts)
 	int nfds;
 };
 
-FIXTURE_VARIANT(opts)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(opts, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(opts, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
+CU_VARIANTS_CONNECTED(opts);
 
 FIXTURE_SETUP(opts)
 {
 	self->nfds = 0;
 	cu_setup();
-	self->lfd = cu_listener(_metadata, variant->type, PORT, BACKLOG, &self->port);
-	self->c = cu_client(_metadata, variant->type, self->port);
-	self->a = cu_accept(_metadata, self->lfd);
+	self->port = cu_pair(_metadata, variant->type, PORT, BACKLOG,
+			     &self->lfd, &self->c, &self->a);
 }
 
 FIXTURE_TEARDOWN(opts)
 {
-	close(self->lfd);
-	close(self->c);
-	close(self->a);
+	cu_close_pair(&self->lfd, &self->c, &self->a);
 	cu_close_all(self->fds, &self->nfds);
 }
 
@@ -1082,17 +687,17 @@ TEST_F(opts, getsockopt_bad_pointers_efault)
 	socklen_t len = sizeof(int);
 	int v;
 
-	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_BACKLOG, bad_ptr, &len));
+	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_BACKLOG, cu_bad_ptr, &len));
 	ASSERT_EQ(EFAULT, errno);
 	len = sizeof(int);
-	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_PENDING, bad_ptr, &len));
+	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_PENDING, cu_bad_ptr, &len));
 	ASSERT_EQ(EFAULT, errno);
 	len = sizeof(struct cu_listen_stats);
-	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_STATS, bad_ptr, &len));
+	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_STATS, cu_bad_ptr, &len));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_BACKLOG, &v, bad_ptr));
+	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_BACKLOG, &v, cu_bad_ptr));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_STATS, &v, bad_ptr));
+	ASSERT_EQ(-1, getsockopt(self->lfd, SOL_CUSTOM, CU_STATS, &v, cu_bad_ptr));
 	ASSERT_EQ(EFAULT, errno);
 }
 

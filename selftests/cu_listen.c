@@ -21,20 +21,7 @@ FIXTURE(listen)
 	bool isolated;
 };
 
-FIXTURE_VARIANT(listen)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(listen, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(listen, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
+CU_VARIANTS_CONNECTED(listen);
 
 FIXTURE_SETUP(listen)
 {
@@ -46,8 +33,7 @@ FIXTURE_SETUP(listen)
 
 FIXTURE_TEARDOWN(listen)
 {
-	if (self->lfd >= 0)
-		close(self->lfd);
+	cu_close_fd(&self->lfd);
 	cu_close_all(self->cl, &self->ncl);
 	cu_close_all(self->fds, &self->nfds);
 }
@@ -74,21 +60,13 @@ static void add_clients(struct __test_metadata *_metadata,
 	}
 }
 
-/* one more client must be refused at once, even though it blocks */
-static void expect_refused(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(listen) *self, int type, __u32 port)
+/* bind the listener to PORT, listen(backlog), then connect n clients */
+static void listen_with_clients(struct __test_metadata *_metadata,
+				FIXTURE_DATA(listen) *self, int type, int backlog, int n)
 {
-	int fd = CU_KEEP(self, cu_socket(_metadata, type));
-	long long t0;
-	int err;
-
-	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, 3000);
-	t0 = cu_now_ms();
-	err = cu_try_connect(fd, port);
-	ASSERT_EQ(ECONNREFUSED, err) {
-		TH_LOG("connect to a full queue: %s", err ? strerror(err) : "succeeded");
-	}
-	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
+	cu_bind(_metadata, self->lfd, PORT);
+	ASSERT_EQ(0, listen(self->lfd, backlog));
+	add_clients(_metadata, self, type, PORT, n, 0);
 }
 
 /* accept the next connection and check it is client idx, with its data */
@@ -135,7 +113,7 @@ static void check_capacity(struct __test_metadata *_metadata,
 		add_clients(_metadata, self, type, port, 1, sockflags);
 		ASSERT_EQ(i + 1, cu_pending(self->lfd));
 	}
-	expect_refused(_metadata, self, type, port);
+	cu_expect_refused(_metadata, CU_FDS(self), type, port);
 	ASSERT_EQ(expect, cu_pending(self->lfd));
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ((__u64)expect, st.queued);
@@ -233,8 +211,7 @@ TEST_F(listen, reuseaddr_twin_listens_once_listener_closed)
 	reuse_bound(_metadata, self->lfd, PORT);
 	reuse_bound(_metadata, twin, PORT);
 	ASSERT_EQ(0, listen(self->lfd, 4));
-	close(self->lfd);
-	self->lfd = -1;
+	cu_close_fd(&self->lfd);
 	ASSERT_EQ(0, listen(twin, 4));
 	add_clients(_metadata, self, variant->type, PORT, 1, 0);
 	ASSERT_EQ(1, cu_pending(twin));
@@ -342,10 +319,8 @@ TEST_F(listen, grow_admits_more_and_touches_nothing)
 {
 	struct cu_listen_stats st;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 2));
-	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	expect_refused(_metadata, self, variant->type, PORT);
+	listen_with_clients(_metadata, self, variant->type, 2, 2);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 
 	ASSERT_EQ(0, listen(self->lfd, 4));
 	ASSERT_EQ(4, cu_backlog(self->lfd));
@@ -353,7 +328,7 @@ TEST_F(listen, grow_admits_more_and_touches_nothing)
 	cu_expect_healthy(_metadata, self->cl[0]);
 	cu_expect_healthy(_metadata, self->cl[1]);
 	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	expect_refused(_metadata, self, variant->type, PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(4ULL, st.queued);
@@ -370,13 +345,11 @@ TEST_F(listen, equal_backlog_changes_nothing)
 	struct cu_listen_stats st;
 	int i;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 3));
-	add_clients(_metadata, self, variant->type, PORT, 3, 0);
+	listen_with_clients(_metadata, self, variant->type, 3, 3);
 	ASSERT_EQ(0, listen(self->lfd, 3));
 	ASSERT_EQ(3, cu_backlog(self->lfd));
 	ASSERT_EQ(3, cu_pending(self->lfd));
-	expect_refused(_metadata, self, variant->type, PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(0ULL, st.reset_shrink);
 	for (i = 0; i < 3; i++)
@@ -389,9 +362,7 @@ TEST_F(listen, shrink_above_pending_resets_nothing)
 {
 	struct cu_listen_stats st;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 5));
-	add_clients(_metadata, self, variant->type, PORT, 2, 0);
+	listen_with_clients(_metadata, self, variant->type, 5, 2);
 	ASSERT_EQ(0, listen(self->lfd, 3));
 	ASSERT_EQ(3, cu_backlog(self->lfd));
 	ASSERT_EQ(2, cu_pending(self->lfd));
@@ -401,7 +372,7 @@ TEST_F(listen, shrink_above_pending_resets_nothing)
 	cu_expect_healthy(_metadata, self->cl[1]);
 	/* the new, smaller capacity is exact */
 	add_clients(_metadata, self, variant->type, PORT, 1, 0);
-	expect_refused(_metadata, self, variant->type, PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 }
 
 TEST_F(listen, shrink_resets_newest)
@@ -409,9 +380,7 @@ TEST_F(listen, shrink_resets_newest)
 	struct cu_listen_stats st;
 	int a, i;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 5));
-	add_clients(_metadata, self, variant->type, PORT, 5, 0);
+	listen_with_clients(_metadata, self, variant->type, 5, 5);
 	ASSERT_EQ(5, cu_pending(self->lfd));
 
 	ASSERT_EQ(0, listen(self->lfd, 2));
@@ -450,9 +419,7 @@ TEST_F(listen, shrink_to_one_keeps_only_the_oldest)
 {
 	struct cu_listen_stats st;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 3));
-	add_clients(_metadata, self, variant->type, PORT, 3, 0);
+	listen_with_clients(_metadata, self, variant->type, 3, 3);
 	ASSERT_EQ(0, listen(self->lfd, 1));
 	ASSERT_EQ(1, cu_pending(self->lfd));
 	cu_stats(_metadata, self->lfd, &st);
@@ -466,11 +433,9 @@ TEST_F(listen, shrink_leaves_the_queue_full)
 {
 	struct cu_listen_stats st;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 4));
-	add_clients(_metadata, self, variant->type, PORT, 4, 0);
+	listen_with_clients(_metadata, self, variant->type, 4, 4);
 	ASSERT_EQ(0, listen(self->lfd, 2));
-	expect_refused(_metadata, self, variant->type, PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(1ULL, st.refused_full);
 	ASSERT_EQ(2ULL, st.reset_shrink);
@@ -478,15 +443,13 @@ TEST_F(listen, shrink_leaves_the_queue_full)
 
 TEST_F(listen, shrink_then_grow_admits_again)
 {
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 3));
-	add_clients(_metadata, self, variant->type, PORT, 3, 0);
+	listen_with_clients(_metadata, self, variant->type, 3, 3);
 	ASSERT_EQ(0, listen(self->lfd, 1));
 	ASSERT_EQ(0, listen(self->lfd, 3));
 	ASSERT_EQ(3, cu_backlog(self->lfd));
 	ASSERT_EQ(1, cu_pending(self->lfd));
 	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	expect_refused(_metadata, self, variant->type, PORT);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 	expect_accept_client(_metadata, self, 0);
 	expect_accept_client(_metadata, self, 3);
 	expect_accept_client(_metadata, self, 4);
@@ -494,9 +457,7 @@ TEST_F(listen, shrink_then_grow_admits_again)
 
 TEST_F(listen, shrink_reset_client_recv_first_sequence)
 {
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 2));
-	add_clients(_metadata, self, variant->type, PORT, 2, 0);
+	listen_with_clients(_metadata, self, variant->type, 2, 2);
 	ASSERT_EQ(0, listen(self->lfd, 1));
 	/* POLLERR|POLLHUP, recv ECONNRESET, recv 0, send EPIPE (+SIGPIPE) */
 	cu_expect_reset(_metadata, self->cl[1], true);
@@ -505,9 +466,7 @@ TEST_F(listen, shrink_reset_client_recv_first_sequence)
 
 TEST_F(listen, shrink_reset_client_send_first_sequence)
 {
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 2));
-	add_clients(_metadata, self, variant->type, PORT, 2, 0);
+	listen_with_clients(_metadata, self, variant->type, 2, 2);
 	ASSERT_EQ(0, listen(self->lfd, 1));
 	/* POLLERR|POLLHUP, send ECONNRESET, recv 0, send EPIPE (+SIGPIPE) */
 	cu_expect_reset(_metadata, self->cl[1], false);
@@ -531,10 +490,8 @@ TEST_F(listen, stats_kept_across_backlog_changes)
 {
 	struct cu_listen_stats st;
 
-	cu_bind(_metadata, self->lfd, PORT);
-	ASSERT_EQ(0, listen(self->lfd, 2));
-	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	expect_refused(_metadata, self, variant->type, PORT);
+	listen_with_clients(_metadata, self, variant->type, 2, 2);
+	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
 	expect_accept_client(_metadata, self, 0);
 	ASSERT_EQ(0, listen(self->lfd, 4));
 	cu_stats(_metadata, self->lfd, &st);

@@ -7,7 +7,6 @@
  * that dies with sockets still in it is cleaned up.
  */
 #include "cu_util.h"
-#include <sys/wait.h>
 
 #define PORT	4242U
 
@@ -18,25 +17,7 @@ FIXTURE(netns)
 	bool isolated;
 };
 
-FIXTURE_VARIANT(netns)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(netns, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(netns, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
-
-FIXTURE_VARIANT_ADD(netns, dgram)
-{
-	.type = SOCK_DGRAM,
-};
+CU_VARIANTS_ALL(netns);
 
 FIXTURE_SETUP(netns)
 {
@@ -131,8 +112,8 @@ TEST_F(netns, autobind_ports_are_per_netns)
 /* a netns dies with a listener, pending and accepted connections in it */
 TEST_F(netns, netns_exit_with_open_sockets)
 {
-	int status, i;
 	pid_t pid;
+	int i;
 
 	CU_REQUIRE_NETNS(self->isolated);
 	for (i = 0; i < 3; i++) {
@@ -166,9 +147,7 @@ TEST_F(netns, netns_exit_with_open_sockets)
 				_exit(8);
 			_exit(0);	/* nothing closed by hand */
 		}
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		ASSERT_TRUE(WIFEXITED(status));
-		ASSERT_EQ(0, WEXITSTATUS(status));
+		cu_expect_exit0(_metadata, pid);
 	}
 }
 
@@ -181,20 +160,7 @@ FIXTURE(netns_listen)
 	bool isolated;
 };
 
-FIXTURE_VARIANT(netns_listen)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(netns_listen, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(netns_listen, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
+CU_VARIANTS_CONNECTED(netns_listen);
 
 FIXTURE_SETUP(netns_listen)
 {

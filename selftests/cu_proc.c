@@ -170,14 +170,6 @@ static int count_lines(struct proc_table *t, const char *state, __u32 lport, __u
 	return n;
 }
 
-static int ioctl_int(struct __test_metadata *_metadata, int fd, unsigned long req)
-{
-	int v = -1;
-
-	ASSERT_EQ(0, ioctl(fd, req, &v));
-	return v;
-}
-
 /* ---- af_custom_stat ------------------------------------------------------- */
 
 enum { ST_QUEUED, ST_ACCEPTED, ST_REFUSED_FULL, ST_REFUSED_NO_LISTENER,
@@ -247,6 +239,16 @@ static void expect_deltas(struct __test_metadata *_metadata, const struct stats 
 			       before->v[i], after->v[i], delta[i]);
 		}
 	}
+}
+
+/* the counters now, minus `before`, must be exactly `delta` */
+static void expect_deltas_since(struct __test_metadata *_metadata, const struct stats *before,
+				const long long delta[ST_MAX])
+{
+	struct stats now;
+
+	read_stats(_metadata, &now);
+	expect_deltas(_metadata, before, &now, delta);
 }
 
 /* ==== fixture proc: stream sockets, and the counters ==== */
@@ -394,10 +396,23 @@ TEST_F(proc, established_pair_queues_match_siocinq_siocoutq)
 	ASSERT_EQ(60, sc->txq);
 	ASSERT_EQ(60, sa->rxq);
 	ASSERT_EQ(30, sa->txq);
-	ASSERT_EQ(ioctl_int(_metadata, c, SIOCINQ), sc->rxq);
-	ASSERT_EQ(ioctl_int(_metadata, c, SIOCOUTQ), sc->txq);
-	ASSERT_EQ(ioctl_int(_metadata, a, SIOCINQ), sa->rxq);
-	ASSERT_EQ(ioctl_int(_metadata, a, SIOCOUTQ), sa->txq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, c, SIOCINQ), sc->rxq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, c, SIOCOUTQ), sc->txq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, a, SIOCINQ), sa->rxq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, a, SIOCOUTQ), sa->txq);
+}
+
+/* a socket created with the fsuid OTHER_UID, kept */
+static int other_uid_socket(struct __test_metadata *_metadata, FIXTURE_DATA(proc) *self,
+			    int type)
+{
+	int fd;
+
+	ASSERT_EQ(0, seteuid(OTHER_UID));
+	fd = socket(cu_family(), type, 0);
+	ASSERT_EQ(0, seteuid(0));
+	ASSERT_LE(0, fd);
+	return CU_KEEP(self, fd);
 }
 
 TEST_F(proc, uid_and_inode_match_the_socket)
@@ -410,11 +425,7 @@ TEST_F(proc, uid_and_inode_match_the_socket)
 
 	mine = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
 	/* a socket inode belongs to the fsuid that created it */
-	ASSERT_EQ(0, seteuid(OTHER_UID));
-	other = socket(cu_family(), SOCK_DGRAM, 0);
-	ASSERT_EQ(0, seteuid(0));
-	ASSERT_LE(0, other);
-	CU_KEEP(self, other);
+	other = other_uid_socket(_metadata, self, SOCK_DGRAM);
 
 	read_socks(_metadata, &t);
 	s = line_of(_metadata, &t, mine);
@@ -433,15 +444,9 @@ TEST_F(proc, uid_and_inode_match_the_socket)
 
 static unsigned int overflowuid(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/overflowuid", "r");
-	unsigned int v = 65534;
+	int v;
 
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 65534;
-		fclose(f);
-	}
-	return v;
+	return cu_read_int("/proc/sys/kernel/overflowuid", &v) ? (unsigned int)v : 65534;
 }
 
 TEST_F(proc, uid_munged_into_the_readers_user_namespace)
@@ -451,11 +456,7 @@ TEST_F(proc, uid_munged_into_the_readers_user_namespace)
 	int root, other, fd;
 
 	root = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
-	ASSERT_EQ(0, seteuid(OTHER_UID));
-	other = socket(cu_family(), SOCK_STREAM, 0);
-	ASSERT_EQ(0, seteuid(0));
-	ASSERT_LE(0, other);
-	CU_KEEP(self, other);
+	other = other_uid_socket(_metadata, self, SOCK_STREAM);
 
 	if (unshare(CLONE_NEWUSER))
 		SKIP(return, "unshare(CLONE_NEWUSER): %s", strerror(errno));
@@ -543,7 +544,7 @@ TEST_F(proc, stat_lists_six_counters_zero_in_a_new_netns)
 TEST_F(proc, stat_queued_and_accepted_count_connections)
 {
 	static const long long d[ST_MAX] = { [ST_QUEUED] = 3, [ST_ACCEPTED] = 2 };
-	struct stats before, after;
+	struct stats before;
 	int lfd, i;
 
 	read_stats(_metadata, &before);
@@ -555,14 +556,13 @@ TEST_F(proc, stat_queued_and_accepted_count_connections)
 	for (i = 0; i < 2; i++) {
 		CU_KEEP(self, cu_accept(_metadata, lfd));
 	}
-	read_stats(_metadata, &after);
-	expect_deltas(_metadata, &before, &after, d);
+	expect_deltas_since(_metadata, &before, d);
 }
 
 TEST_F(proc, stat_refused_full_counts_connects_to_a_full_queue)
 {
 	static const long long d[ST_MAX] = { [ST_QUEUED] = 1, [ST_REFUSED_FULL] = 2 };
-	struct stats before, after;
+	struct stats before;
 	int i;
 
 	read_stats(_metadata, &before);
@@ -573,8 +573,7 @@ TEST_F(proc, stat_refused_full_counts_connects_to_a_full_queue)
 
 		ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, PORT));
 	}
-	read_stats(_metadata, &after);
-	expect_deltas(_metadata, &before, &after, d);
+	expect_deltas_since(_metadata, &before, d);
 }
 
 TEST_F(proc, stat_refused_no_listener_counts_connects_to_nobody)
@@ -586,7 +585,7 @@ TEST_F(proc, stat_refused_no_listener_counts_connects_to_nobody)
 		{ SOCK_SEQPACKET, PORT + 1 },	/* a listener that was shut down */
 		{ SOCK_SEQPACKET, PORT },	/* a socket of another type only */
 	};
-	struct stats before, after;
+	struct stats before;
 	unsigned int i;
 	int bound, shut, c;
 
@@ -600,14 +599,13 @@ TEST_F(proc, stat_refused_no_listener_counts_connects_to_nobody)
 		c = CU_KEEP(self, cu_socket(_metadata, to[i].type));
 		ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, to[i].port));
 	}
-	read_stats(_metadata, &after);
-	expect_deltas(_metadata, &before, &after, d);
+	expect_deltas_since(_metadata, &before, d);
 }
 
 TEST_F(proc, stat_reset_shrink_counts_dropped_connections)
 {
 	static const long long d[ST_MAX] = { [ST_QUEUED] = 4, [ST_RESET_SHRINK] = 3 };
-	struct stats before, after;
+	struct stats before;
 	int lfd, i;
 
 	read_stats(_metadata, &before);
@@ -617,14 +615,13 @@ TEST_F(proc, stat_reset_shrink_counts_dropped_connections)
 	}
 	ASSERT_EQ(0, listen(lfd, 1));
 	ASSERT_EQ(0, listen(lfd, 1));	/* equal: no change */
-	read_stats(_metadata, &after);
-	expect_deltas(_metadata, &before, &after, d);
+	expect_deltas_since(_metadata, &before, d);
 }
 
 TEST_F(proc, stat_reset_close_counts_close_and_shutdown)
 {
 	static const long long d[ST_MAX] = { [ST_QUEUED] = 5, [ST_RESET_CLOSE] = 5 };
-	struct stats before, after;
+	struct stats before;
 	int l1, l2, i;
 
 	read_stats(_metadata, &before);
@@ -638,8 +635,7 @@ TEST_F(proc, stat_reset_close_counts_close_and_shutdown)
 	}
 	close(l1);
 	ASSERT_EQ(0, shutdown(l2, SHUT_RD));
-	read_stats(_metadata, &after);
-	expect_deltas(_metadata, &before, &after, d);
+	expect_deltas_since(_metadata, &before, d);
 }
 
 TEST_F(proc, stat_counters_are_per_netns)
@@ -712,6 +708,26 @@ FIXTURE_TEARDOWN(proc_types)
 	cu_close_all(self->fds, &self->nfds);
 }
 
+/*
+ * *a on PORT and *c connected to it (kept): a DGRAM socket bound there, or
+ * the accepted socket of a listener there.
+ */
+static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(proc_types) *self,
+		      int type, int *c, int *a)
+{
+	int lfd;
+
+	if (type == SOCK_DGRAM) {
+		*a = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+		cu_bind(_metadata, *a, PORT);
+		*c = CU_KEEP(self, cu_client(_metadata, SOCK_DGRAM, PORT));
+		return;
+	}
+	lfd = CU_KEEP(self, cu_listener(_metadata, type, PORT, 4, NULL));
+	*c = CU_KEEP(self, cu_client(_metadata, type, PORT));
+	*a = CU_KEEP(self, cu_accept(_metadata, lfd));
+}
+
 TEST_F(proc_types, unbound_and_bound_sockets_unconn)
 {
 	struct proc_table t;
@@ -749,17 +765,7 @@ TEST_F(proc_types, connected_socket_estab_with_peer_port_and_queues)
 	int c, a;
 	__u32 pc;
 
-	if (variant->type == SOCK_DGRAM) {
-		a = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
-		cu_bind(_metadata, a, PORT);
-		c = CU_KEEP(self, cu_client(_metadata, SOCK_DGRAM, PORT));
-	} else {
-		int lfd = CU_KEEP(self, cu_listener(_metadata, variant->type,
-						    PORT, 4, NULL));
-
-		c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-		a = CU_KEEP(self, cu_accept(_metadata, lfd));
-	}
+	make_pair(_metadata, self, variant->type, &c, &a);
 	pc = cu_local_port(_metadata, c);
 	memset(buf, 'p', sizeof(buf));
 	ASSERT_EQ(100, send(c, buf, 100, MSG_DONTWAIT));
@@ -784,8 +790,8 @@ TEST_F(proc_types, connected_socket_estab_with_peer_port_and_queues)
 	ASSERT_EQ(100, sc->txq);
 	ASSERT_EQ(0, sa->txq);
 	ASSERT_EQ(0, sc->rxq);
-	ASSERT_EQ(ioctl_int(_metadata, a, SIOCINQ), sa->rxq);
-	ASSERT_EQ(ioctl_int(_metadata, c, SIOCOUTQ), sc->txq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, a, SIOCINQ), sa->rxq);
+	ASSERT_EQ(cu_ioctl_int(_metadata, c, SIOCOUTQ), sc->txq);
 
 	ASSERT_EQ(60, recv(a, buf, 60, MSG_DONTWAIT));
 	read_socks(_metadata, &t);
@@ -806,17 +812,7 @@ TEST_F(proc_types, rx_queue_counts_every_unread_byte)
 	struct proc_table t;
 	int c, a;
 
-	if (variant->type == SOCK_DGRAM) {
-		a = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
-		cu_bind(_metadata, a, PORT);
-		c = CU_KEEP(self, cu_client(_metadata, SOCK_DGRAM, PORT));
-	} else {
-		int lfd = CU_KEEP(self, cu_listener(_metadata, variant->type,
-						    PORT, 4, NULL));
-
-		c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-		a = CU_KEEP(self, cu_accept(_metadata, lfd));
-	}
+	make_pair(_metadata, self, variant->type, &c, &a);
 	cu_send_str(_metadata, c, "0123456789");
 	cu_send_str(_metadata, c, "01234");
 	read_socks(_metadata, &t);

@@ -32,54 +32,22 @@ FIXTURE_SETUP(seqpacket)
 {
 	self->nfds = 0;
 	cu_setup();
-	self->lfd = cu_listener(_metadata, SOCK_SEQPACKET, PORT, BACKLOG, &self->port);
-	self->c = cu_client(_metadata, SOCK_SEQPACKET, self->port);
-	self->a = cu_accept(_metadata, self->lfd);
+	self->port = cu_pair(_metadata, SOCK_SEQPACKET, PORT, BACKLOG,
+			     &self->lfd, &self->c, &self->a);
 }
 
 FIXTURE_TEARDOWN(seqpacket)
 {
-	close(self->lfd);
-	close(self->c);
-	close(self->a);
+	cu_close_pair(&self->lfd, &self->c, &self->a);
 	cu_close_all(self->fds, &self->nfds);
-}
-
-/* recvmsg() into buf; *msg_flags gets msg.msg_flags */
-static ssize_t recv_flags(int fd, void *buf, size_t len, int flags, int *msg_flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	n = recvmsg(fd, &msg, flags);
-	*msg_flags = msg.msg_flags;
-	return n;
 }
 
 /* the next record must be `expect` exactly, whole, without MSG_TRUNC */
 static void expect_record(struct __test_metadata *_metadata, int fd,
 			  const char *expect)
 {
-	ssize_t len = strlen(expect);
-	char buf[256];
-	int fl;
-
-	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(POLLIN, cu_poll(fd, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(len, recv_flags(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, &fl)) {
-		TH_LOG("want the record \"%s\": %s", expect, strerror(errno));
-	}
-	ASSERT_STREQ(expect, buf);
-	ASSERT_EQ(0, fl & MSG_TRUNC);
-}
-
-static void expect_empty(struct __test_metadata *_metadata, int fd)
-{
-	char buf[8];
-
-	ASSERT_EQ(-1, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
-	ASSERT_EQ(EAGAIN, errno);
+	cu_expect_recv(_metadata, fd, 255, 0, strlen(expect), expect, false, CU_NO_ADDR);
 }
 
 TEST_F(seqpacket, records_kept_whole_across_several_sends)
@@ -90,7 +58,7 @@ TEST_F(seqpacket, records_kept_whole_across_several_sends)
 	expect_record(_metadata, self->a, "one");
 	expect_record(_metadata, self->a, "two2");
 	expect_record(_metadata, self->a, "three");
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 }
 
 TEST_F(seqpacket, sendmsg_iovecs_form_one_record)
@@ -128,7 +96,8 @@ TEST_F(seqpacket, large_record_arrives_whole)
 	}
 	cu_send_str(_metadata, self->c, "after");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ((ssize_t)sizeof(out), recv_flags(self->a, in, sizeof(in), MSG_DONTWAIT, &fl));
+	ASSERT_EQ((ssize_t)sizeof(out), cu_recvmsg(_metadata, self->a, in, sizeof(in),
+						   MSG_DONTWAIT, &fl, NULL));
 	ASSERT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(0, memcmp(out, in, sizeof(out)));
 	expect_record(_metadata, self->a, "after");
@@ -136,35 +105,21 @@ TEST_F(seqpacket, large_record_arrives_whole)
 
 TEST_F(seqpacket, short_read_truncates_with_msg_trunc_and_drops_the_rest)
 {
-	char buf[64];
-	int fl;
-
 	cu_send_str(_metadata, self->c, "hello world");
 	cu_send_str(_metadata, self->c, "next");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(5, recv_flags(self->a, buf, 5, MSG_DONTWAIT, &fl));
-	ASSERT_STREQ("hello", buf);
-	ASSERT_EQ(MSG_TRUNC, fl & MSG_TRUNC) {
-		TH_LOG("short read of a record: msg_flags %#x without MSG_TRUNC", fl);
-	}
+	cu_expect_recv(_metadata, self->a, 5, 0, 5, "hello", true, CU_NO_ADDR);
 	/* " world" is gone: the next read is the next record */
 	expect_record(_metadata, self->a, "next");
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 }
 
 TEST_F(seqpacket, recv_flag_trunc_returns_the_real_length)
 {
-	char buf[64];
-	int fl;
-
 	cu_send_str(_metadata, self->c, "hello world");
 	cu_send_str(_metadata, self->c, "next");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(11, recv_flags(self->a, buf, 5, MSG_TRUNC | MSG_DONTWAIT, &fl));
-	ASSERT_STREQ("hello", buf);
-	ASSERT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
+	cu_expect_recv(_metadata, self->a, 5, MSG_TRUNC, 11, "hello", true, CU_NO_ADDR);
 	expect_record(_metadata, self->a, "next");
 }
 
@@ -179,20 +134,11 @@ TEST_F(seqpacket, peek_trunc_tells_the_next_record_size)
 
 TEST_F(seqpacket, peek_of_a_record_leaves_it_whole)
 {
-	char buf[64];
-	int fl;
-
 	cu_send_str(_metadata, self->c, "hello");
 	cu_send_str(_metadata, self->c, "world");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(2, recv_flags(self->a, buf, 2, MSG_PEEK | MSG_DONTWAIT, &fl));
-	ASSERT_STREQ("he", buf);
-	ASSERT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(5, recv_flags(self->a, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT, &fl));
-	ASSERT_STREQ("hello", buf);
-	ASSERT_EQ(0, fl & MSG_TRUNC);
+	cu_expect_recv(_metadata, self->a, 2, MSG_PEEK, 2, "he", true, CU_NO_ADDR);
+	cu_expect_recv(_metadata, self->a, 64, MSG_PEEK, 5, "hello", false, CU_NO_ADDR);
 	/* a peek never reaches into the following record */
 	expect_record(_metadata, self->a, "hello");
 	expect_record(_metadata, self->a, "world");
@@ -214,15 +160,12 @@ TEST_F(seqpacket, msg_eor_accepted_on_send)
 TEST_F(seqpacket, record_larger_than_sndbuf_allows_emsgsize)
 {
 	static char buf[1 << 17];
-	int val = 8192, sndbuf;
 	long long t0;
+	int sndbuf;
 	ssize_t n;
 
-	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
-	sndbuf = cu_sol_int(_metadata, self->c, SO_SNDBUF);
-	ASSERT_GT((int)sizeof(buf) / 4, sndbuf);
+	sndbuf = cu_small_sndbuf(_metadata, self->c, sizeof(buf));
 	memset(buf, 'r', sizeof(buf));
-	cu_set_timeo(_metadata, self->c, SO_SNDTIMEO, 3000);
 
 	/* one byte over what SO_SNDBUF allows, blocking or not: at once */
 	ASSERT_EQ(-1, send(self->c, buf, sndbuf - 31, MSG_DONTWAIT | MSG_NOSIGNAL));
@@ -245,7 +188,7 @@ TEST_F(seqpacket, record_larger_than_sndbuf_allows_emsgsize)
 	}
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
 	ASSERT_EQ(sndbuf - 32, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 }
 
 TEST_F(seqpacket, zero_length_record_is_a_record_not_eof)
@@ -259,7 +202,7 @@ TEST_F(seqpacket, zero_length_record_is_a_record_not_eof)
 	ASSERT_EQ(0, send(self->c, buf, 0, MSG_DONTWAIT));
 	expect_record(_metadata, self->a, "a");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, 0));
-	ASSERT_EQ(0, recv_flags(self->a, buf, sizeof(buf), MSG_DONTWAIT, &fl));
+	ASSERT_EQ(0, cu_recvmsg(_metadata, self->a, buf, sizeof(buf), MSG_DONTWAIT, &fl, NULL));
 	ASSERT_EQ(0, fl & MSG_TRUNC);
 	expect_record(_metadata, self->a, "b");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, 0)) {
@@ -267,7 +210,7 @@ TEST_F(seqpacket, zero_length_record_is_a_record_not_eof)
 	}
 	ASSERT_EQ(0, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 	/* both were records, not end of file: the connection is intact */
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 	cu_expect_healthy(_metadata, self->a);
 	cu_send_str(_metadata, self->c, "more");
 	expect_record(_metadata, self->a, "more");
@@ -276,21 +219,17 @@ TEST_F(seqpacket, zero_length_record_is_a_record_not_eof)
 TEST_F(seqpacket, siocinq_counts_all_queued_records)
 {
 	char buf[300];
-	int n = -1;
 
 	memset(buf, 'q', sizeof(buf));
 	ASSERT_EQ(100, send(self->c, buf, 100, MSG_DONTWAIT));
 	ASSERT_EQ(200, send(self->c, buf, 200, MSG_DONTWAIT));
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(300, n);
+	ASSERT_EQ(300, cu_ioctl_int(_metadata, self->a, SIOCINQ));
 	/* a short read takes the whole first record off the queue */
 	ASSERT_EQ(50, recv(self->a, buf, 50, MSG_DONTWAIT));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(200, n);
+	ASSERT_EQ(200, cu_ioctl_int(_metadata, self->a, SIOCINQ));
 	ASSERT_EQ(200, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	ASSERT_EQ(0, ioctl(self->a, SIOCINQ, &n));
-	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->a, SIOCINQ));
 }
 
 TEST_F(seqpacket, full_buffer_never_splits_a_record)
@@ -322,7 +261,7 @@ TEST_F(seqpacket, full_buffer_never_splits_a_record)
 			TH_LOG("record %d of %d", i, records);
 		}
 	}
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 	ASSERT_EQ(3000, send(self->c, buf, 3000, MSG_DONTWAIT | MSG_NOSIGNAL));
 	ASSERT_EQ(3000, cu_recv_wait(self->a, buf, sizeof(buf), 0));
 }
@@ -403,7 +342,7 @@ TEST_F(seqpacket, many_records_keep_their_order_and_size)
 		TH_LOG("record %d: got %zd bytes, want %zu, or other content",
 		       bad, n, rec_len(bad));
 	}
-	expect_empty(_metadata, self->a);
+	cu_expect_empty(_metadata, self->a);
 }
 
 TEST_HARNESS_MAIN

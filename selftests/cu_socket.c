@@ -13,25 +13,7 @@ FIXTURE(socket)
 	int fd;
 };
 
-FIXTURE_VARIANT(socket)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(socket, stream)
-{
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(socket, seqpacket)
-{
-	.type = SOCK_SEQPACKET,
-};
-
-FIXTURE_VARIANT_ADD(socket, dgram)
-{
-	.type = SOCK_DGRAM,
-};
+CU_VARIANTS_ALL(socket);
 
 FIXTURE_SETUP(socket)
 {
@@ -41,8 +23,7 @@ FIXTURE_SETUP(socket)
 
 FIXTURE_TEARDOWN(socket)
 {
-	if (self->fd >= 0)
-		close(self->fd);
+	cu_close_fd(&self->fd);
 }
 
 TEST_F(socket, create_succeeds)
@@ -145,8 +126,7 @@ FIXTURE_SETUP(socket_type)
 
 FIXTURE_TEARDOWN(socket_type)
 {
-	if (self->fd >= 0)
-		close(self->fd);
+	cu_close_fd(&self->fd);
 }
 
 TEST_F(socket_type, unsupported_esocktnosupport)

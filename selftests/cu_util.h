@@ -15,6 +15,11 @@
  *
  * Threads never ASSERT (the harness longjmps): they store results for the
  * main thread to check.
+ *
+ * Fds a helper opens for the rest of the test go to the fixture's list
+ * (struct cu_fds, CU_FDS(self)), which its teardown closes. cu_check_*()
+ * are whole test bodies: one rule, checked the same way for several socket
+ * types by tests of different programs.
  */
 #ifndef CU_UTIL_H
 #define CU_UTIL_H
@@ -36,11 +41,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/af_custom.h>
 
@@ -56,23 +63,36 @@
 #define CU_MAX_FDS		64
 
 #define CU_SA(a)		((struct sockaddr *)(a))
+#define CU_POLL_ALL		(POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLERR | POLLHUP)
+#define CU_UNKNOWN_MSG_FLAG	0x400000	/* no MSG_* up to 6.12 */
+
+/* a user pointer that faults, hidden from the compiler's alias checks */
+static void *volatile cu_bad_ptr __attribute__((unused)) = (void *)1;
+
+/* the integer at the start of a file (/proc, /sys); false if unreadable */
+static inline bool cu_read_int(const char *path, int *v)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%d", v) == 1;
+	fclose(f);
+	return ok;
+}
 
 /* The family number: the loaded module's `family` parameter, else 22. */
 static inline int cu_family(void)
 {
 	static int family;
-	FILE *f;
 	int v;
 
 	if (family)
 		return family;
 	family = AF_CUSTOM;
-	f = fopen("/sys/module/af_custom/parameters/family", "r");
-	if (f) {
-		if (fscanf(f, "%d", &v) == 1 && v > 0)
-			family = v;
-		fclose(f);
-	}
+	if (cu_read_int("/sys/module/af_custom/parameters/family", &v) && v > 0)
+		family = v;
 	return family;
 }
 
@@ -200,6 +220,30 @@ static inline int cu_try_connect(int fd, __u32 port)
 	return connect(fd, CU_SA(&a), sizeof(a)) ? errno : 0;
 }
 
+/*
+ * 0 or the errno of bind() (do_connect false) or connect() to an address
+ * with any family, scu_reserved and length (up to sockaddr_storage)
+ */
+static inline int cu_try_raw(int fd, bool do_connect, int family, int reserved,
+			     __u32 port, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_cu *a = (struct sockaddr_cu *)&ss;
+	int ret;
+
+	memset(&ss, 0, sizeof(ss));
+	a->scu_family = family;
+	a->scu_reserved = reserved;
+	a->scu_port = port;
+	ret = do_connect ? connect(fd, CU_SA(&ss), len) : bind(fd, CU_SA(&ss), len);
+	return ret ? errno : 0;
+}
+
+#define cu_bind_raw(fd, family, reserved, port, len)			\
+	cu_try_raw((fd), false, (family), (reserved), (port), (len))
+#define cu_connect_raw(fd, family, reserved, port, len)			\
+	cu_try_raw((fd), true, (family), (reserved), (port), (len))
+
 static inline __u32 cu_name(struct __test_metadata *_metadata, int fd, bool peer)
 {
 	struct sockaddr_storage ss;
@@ -277,26 +321,46 @@ static inline int cu_accept(struct __test_metadata *_metadata, int lfd)
 	return fd;
 }
 
-static inline int cu_getopt_int(struct __test_metadata *_metadata, int fd, int opt)
+/* getsockopt() of the int option opt at level into *v; returns the optlen it gave */
+static inline socklen_t cu_getsockopt_int(struct __test_metadata *_metadata, int fd,
+					  int level, int opt, int *v)
 {
 	socklen_t len = sizeof(int);
-	int v = -12345;
 
-	ASSERT_EQ(0, getsockopt(fd, SOL_CUSTOM, opt, &v, &len)) {
-		TH_LOG("getsockopt(SOL_CUSTOM, %d): %s", opt, strerror(errno));
+	*v = -12345;
+	ASSERT_EQ(0, getsockopt(fd, level, opt, v, &len)) {
+		TH_LOG("getsockopt(%s, %d): %s",
+		       level == SOL_SOCKET ? "SOL_SOCKET" : "SOL_CUSTOM", opt,
+		       strerror(errno));
 	}
-	ASSERT_EQ(sizeof(int), len);
+	return len;
+}
+
+/* a SOL_CUSTOM int option, which must be an int long */
+static inline int cu_getopt_int(struct __test_metadata *_metadata, int fd, int opt)
+{
+	int v;
+
+	ASSERT_EQ(sizeof(int), cu_getsockopt_int(_metadata, fd, SOL_CUSTOM, opt, &v));
 	return v;
 }
 
+/* a SOL_SOCKET int option */
 static inline int cu_sol_int(struct __test_metadata *_metadata, int fd, int opt)
 {
-	socklen_t len = sizeof(int);
-	int v = -12345;
+	int v;
 
-	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, opt, &v, &len)) {
-		TH_LOG("getsockopt(SOL_SOCKET, %d): %s", opt, strerror(errno));
-	}
+	cu_getsockopt_int(_metadata, fd, SOL_SOCKET, opt, &v);
+	return v;
+}
+
+/* the int an ioctl (SIOCINQ, SIOCOUTQ) stores */
+static inline int cu_ioctl_int(struct __test_metadata *_metadata, int fd,
+			       unsigned long req)
+{
+	int v = -1;
+
+	ASSERT_EQ(0, ioctl(fd, req, &v));
 	return v;
 }
 
@@ -521,17 +585,24 @@ static inline bool cu_join(pthread_t t, int timeout_ms)
 	return pthread_timedjoin_np(t, NULL, &ts) == 0;
 }
 
+/* this process's capability sets into hdr and data[2]; 0 or -errno */
+static inline int cu_capget(struct __user_cap_header_struct *hdr,
+			    struct __user_cap_data_struct *data)
+{
+	hdr->version = _LINUX_CAPABILITY_VERSION_3;
+	hdr->pid = 0;
+	return syscall(SYS_capget, hdr, data) ? -errno : 0;
+}
+
 /* drop one capability from the effective, permitted and inheritable sets */
 static inline int cu_drop_cap(int cap)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0,
-	};
+	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
+	int err = cu_capget(&hdr, data);
 
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
+	if (err)
+		return err;
 	data[cap / 32].effective &= ~(1U << (cap % 32));
 	data[cap / 32].permitted &= ~(1U << (cap % 32));
 	data[cap / 32].inheritable &= ~(1U << (cap % 32));
@@ -542,13 +613,10 @@ static inline int cu_drop_cap(int cap)
 
 static inline bool cu_has_cap(int cap)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0,
-	};
+	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
 
-	if (syscall(SYS_capget, &hdr, data))
+	if (cu_capget(&hdr, data))
 		return false;
 	return data[cap / 32].effective & (1U << (cap % 32));
 }
@@ -556,15 +624,9 @@ static inline bool cu_has_cap(int cap)
 /* net.core.somaxconn of the current netns, -1 if unreadable */
 static inline int cu_somaxconn(void)
 {
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	int v = -1;
+	int v;
 
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return cu_read_int("/proc/sys/net/core/somaxconn", &v) ? v : -1;
 }
 
 static inline int cu_set_somaxconn(int v)
@@ -580,13 +642,25 @@ static inline int cu_set_somaxconn(int v)
 	return ret;
 }
 
-/* remember an fd for the fixture's teardown */
-#define CU_KEEP(self, fd) ({						\
-	int __fd = (fd);						\
-	ASSERT_GT(CU_MAX_FDS, (self)->nfds);				\
-	(self)->fds[(self)->nfds++] = __fd;				\
-	__fd;								\
-})
+/* ---- fds a fixture closes in its teardown ------------------------------ */
+
+/* a fixture's `int fds[CU_MAX_FDS]; int nfds;`, for helpers that keep fds */
+struct cu_fds {
+	int *fds;
+	int *nfds;
+};
+
+#define CU_FDS(self)	((struct cu_fds){ .fds = (self)->fds, .nfds = &(self)->nfds })
+
+/* remember fd for the fixture's teardown; returns fd */
+static inline int cu_keep(struct __test_metadata *_metadata, struct cu_fds keep, int fd)
+{
+	ASSERT_GT(CU_MAX_FDS, *keep.nfds);
+	keep.fds[(*keep.nfds)++] = fd;
+	return fd;
+}
+
+#define CU_KEEP(self, fd)	cu_keep(_metadata, CU_FDS(self), (fd))
 
 static inline void cu_close_all(int *fds, int *nfds)
 {
@@ -596,6 +670,695 @@ static inline void cu_close_all(int *fds, int *nfds)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	*nfds = 0;
+}
+
+/* close *fd unless it is -1 already, and make it -1 */
+static inline void cu_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* the teardown of a listener and a connected pair (each may be -1) */
+static inline void cu_close_pair(int *lfd, int *c, int *a)
+{
+	cu_close_fd(lfd);
+	cu_close_fd(c);
+	cu_close_fd(a);
+}
+
+/* ---- fixture variants: one per socket type ----------------------------- */
+
+/* FIXTURE_VARIANT(f) { int type; } with variants f.stream and f.seqpacket */
+#define CU_VARIANTS_CONNECTED(f)					\
+	FIXTURE_VARIANT(f) { int type; };				\
+	FIXTURE_VARIANT_ADD(f, stream) { .type = SOCK_STREAM, };	\
+	FIXTURE_VARIANT_ADD(f, seqpacket) { .type = SOCK_SEQPACKET, }
+
+/* the same with f.dgram as well */
+#define CU_VARIANTS_ALL(f)						\
+	CU_VARIANTS_CONNECTED(f);					\
+	FIXTURE_VARIANT_ADD(f, dgram) { .type = SOCK_DGRAM, }
+
+/* ---- connected pairs ----------------------------------------------------- */
+
+/*
+ * A connected pair of `type` on port. SOCK_STREAM, SOCK_SEQPACKET: *lfd
+ * listens with backlog, *c is a client and *a its accepted socket.
+ * SOCK_DGRAM: *lfd is -1, *a is bound to port, *c connected to it and *a
+ * connected back to c. Returns the port *lfd (DGRAM: *a) is bound to.
+ */
+static inline __u32 cu_pair(struct __test_metadata *_metadata, int type, __u32 port,
+			    int backlog, int *lfd, int *c, int *a)
+{
+	__u32 bound;
+
+	if (type == SOCK_DGRAM) {
+		*lfd = -1;
+		*a = cu_socket(_metadata, SOCK_DGRAM);
+		bound = cu_bind(_metadata, *a, port);
+		*c = cu_socket(_metadata, SOCK_DGRAM);
+		ASSERT_EQ(0, cu_try_connect(*c, port));
+		ASSERT_EQ(0, cu_try_connect(*a, cu_local_port(_metadata, *c)));
+		return bound;
+	}
+	*lfd = cu_listener(_metadata, type, port, backlog, &bound);
+	*c = cu_client(_metadata, type, bound);
+	*a = cu_accept(_metadata, *lfd);
+	return bound;
+}
+
+/* a new blocking client of `type` (kept) must be refused at once */
+static inline void cu_expect_refused(struct __test_metadata *_metadata,
+				     struct cu_fds keep, int type, __u32 port)
+{
+	int fd = cu_keep(_metadata, keep, cu_socket(_metadata, type));
+	long long t0;
+	int err;
+
+	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, 3000);
+	t0 = cu_now_ms();
+	err = cu_try_connect(fd, port);
+	ASSERT_EQ(ECONNREFUSED, err) {
+		TH_LOG("connect(%u): %s, want ECONNREFUSED", port,
+		       err ? strerror(err) : "succeeded");
+	}
+	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+/*
+ * recvmsg() of at most len bytes into buf; *msg_flags (if set) gets
+ * msg_flags. With from, the sender's address is asked for too: it must be
+ * a whole sockaddr_cu of the family with scu_reserved 0, and *from gets its
+ * port. Returns recvmsg()'s result, errno set when it is -1.
+ */
+static inline ssize_t cu_recvmsg(struct __test_metadata *_metadata, int fd, void *buf,
+				 size_t len, int flags, int *msg_flags, __u32 *from)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_cu *a = (struct sockaddr_cu *)&ss;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int err;
+
+	if (from) {
+		memset(&ss, 0xa5, sizeof(ss));
+		msg.msg_name = &ss;
+		msg.msg_namelen = sizeof(ss);
+	}
+	n = recvmsg(fd, &msg, flags);
+	err = errno;
+	if (msg_flags)
+		*msg_flags = msg.msg_flags;
+	if (n >= 0 && from) {
+		ASSERT_EQ(sizeof(struct sockaddr_cu), msg.msg_namelen);
+		ASSERT_EQ(cu_family(), a->scu_family);
+		ASSERT_EQ(0, a->scu_reserved);
+		*from = a->scu_port;
+	}
+	errno = err;
+	return n;
+}
+
+#define CU_NO_ADDR	(-1LL)	/* cu_expect_recv(): the sender's address not asked for */
+
+/*
+ * The next message, read by recvmsg(len, flags | MSG_DONTWAIT) into a
+ * zeroed buffer: the result is ret, the bytes `expect`, MSG_TRUNC is set
+ * in msg_flags iff trunc, and it came from port `from` (CU_NO_ADDR: the
+ * address is not asked for).
+ */
+static inline void cu_expect_recv(struct __test_metadata *_metadata, int fd, size_t len,
+				  int flags, ssize_t ret, const char *expect, bool trunc,
+				  long long from)
+{
+	char buf[256];
+	__u32 port = 0;
+	ssize_t n;
+	int fl = 0;
+
+	ASSERT_GT(sizeof(buf), len);
+	memset(buf, 0, sizeof(buf));
+	n = cu_recvmsg(_metadata, fd, buf, len, flags | MSG_DONTWAIT, &fl,
+		       from == CU_NO_ADDR ? NULL : &port);
+	ASSERT_EQ(ret, n) {
+		TH_LOG("want \"%s\" (%zd bytes): %s", expect, ret,
+		       n < 0 ? strerror(errno) : "other length");
+	}
+	ASSERT_STREQ(expect, buf);
+	if (from != CU_NO_ADDR) {
+		ASSERT_EQ(from, (long long)port);
+	}
+	ASSERT_EQ(trunc ? MSG_TRUNC : 0, fl & MSG_TRUNC) {
+		TH_LOG("read of %zu bytes, flags %#x: msg_flags %#x", len, flags, fl);
+	}
+}
+
+/* nothing to read: recv(MSG_DONTWAIT) is EAGAIN */
+static inline void cu_expect_empty(struct __test_metadata *_metadata, int fd)
+{
+	char buf[8];
+
+	ASSERT_EQ(-1, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+/* a call that began at t0 waited out a 300 ms timeout, and no more */
+static inline void cu_expect_timed_out(struct __test_metadata *_metadata, long long t0)
+{
+	long long dt = cu_now_ms() - t0;
+
+	ASSERT_LE(250, dt);
+	ASSERT_GT(CU_WAIT_MS, dt);
+}
+
+/*
+ * Send 1024-byte chunks on fd without blocking until EAGAIN; with `whole`
+ * (records) each send must take all of its chunk. Failing before max bytes:
+ * no flow control. Returns the bytes sent.
+ */
+static inline size_t cu_send_until_eagain(struct __test_metadata *_metadata, int fd,
+					  bool whole, size_t max)
+{
+	static char buf[1024];
+	size_t total = 0;
+	ssize_t n;
+
+	memset(buf, 'f', sizeof(buf));
+	for (;;) {
+		n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			break;
+		if (whole) {
+			ASSERT_EQ(sizeof(buf), (size_t)n);
+		}
+		total += n;
+		ASSERT_GT(max, total) {
+			TH_LOG("%zu MiB sent to a peer that reads nothing: no flow control",
+			       max >> 20);
+		}
+	}
+	ASSERT_EQ(EAGAIN, errno);
+	return total;
+}
+
+/*
+ * Fill fd's path to its peer: SO_SNDBUF 4096, chunks until EAGAIN, then
+ * single bytes (1-byte messages) until not even one fits. Returns the bytes
+ * queued.
+ */
+static inline size_t cu_fill(struct __test_metadata *_metadata, int fd, bool whole)
+{
+	size_t total;
+	int val = 4096, i;
+	ssize_t n;
+
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
+	total = cu_send_until_eagain(_metadata, fd, whole, 32u << 20);
+	for (i = 0; i < 65536; i++) {
+		n = send(fd, "f", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			break;
+		total += n;
+	}
+	ASSERT_EQ(-1, n);
+	ASSERT_EQ(EAGAIN, errno);
+	return total;
+}
+
+/* read `total` bytes (of a stream or of messages) from fd, bounded */
+static inline void cu_drain(struct __test_metadata *_metadata, int fd, size_t total)
+{
+	static char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < total) {
+		n = cu_recv_wait(fd, buf, sizeof(buf), 0);
+		ASSERT_LT(0, n) {
+			TH_LOG("drain: %zu of %zu bytes, then %s", got, total,
+			       n ? strerror(errno) : "EOF");
+		}
+		got += n;
+	}
+	ASSERT_EQ(total, got);
+}
+
+/*
+ * Set-up to send messages around the size SO_SNDBUF allows: SO_SNDBUF
+ * 8192 on fd (what it becomes must stay below bufsize / 4), SO_SNDTIMEO
+ * 3 s. Returns SO_SNDBUF.
+ */
+static inline int cu_small_sndbuf(struct __test_metadata *_metadata, int fd,
+				  size_t bufsize)
+{
+	int val = 8192, sndbuf;
+
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
+	sndbuf = cu_sol_int(_metadata, fd, SO_SNDBUF);
+	ASSERT_GT((int)bufsize / 4, sndbuf);
+	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, 3000);
+	return sndbuf;
+}
+
+/* the same step on AF_UNIX (ufd) and AF_CUSTOM (cfd): the same bits of mask */
+static inline void cu_poll_step(struct __test_metadata *_metadata, const char *step,
+				int ufd, int cfd, short mask)
+{
+	short u = cu_poll(ufd, mask, 0);
+	short c = cu_poll(cfd, mask, 0);
+
+	ASSERT_EQ(u, c) {
+		TH_LOG("%s: AF_UNIX revents %#x, AF_CUSTOM %#x", step, u, c);
+	}
+}
+
+/* ---- threads that block ---------------------------------------------------- */
+
+/*
+ * Start fn(arg) in *t; fn stores its tid in *tid first. Returns once that
+ * thread sleeps (in the call it is there to make).
+ */
+static inline void cu_start_sleeper(struct __test_metadata *_metadata, pthread_t *t,
+				    void *(*fn)(void *), void *arg, volatile pid_t *tid)
+{
+	ASSERT_EQ(0, pthread_create(t, NULL, fn, arg));
+	while (!*tid)
+		cu_sleep_ms(1);
+	ASSERT_TRUE(cu_wait_blocked(*tid));
+}
+
+/* `chunks` blocking sends of `chunk` bytes (at most 4096): 'A', 'B', ... */
+struct cu_sender {
+	int fd;
+	int chunks;
+	size_t chunk;
+	int gap_ms;		/* pause between two sends */
+	pid_t wait_tid;		/* if set: wait until this thread sleeps */
+	ssize_t ret;		/* bytes sent, or -1 ... */
+	int err;		/* ... and errno */
+};
+
+static inline void *cu_send_thread(void *arg)
+{
+	struct cu_sender *s = arg;
+	char buf[4096];
+	int i;
+
+	if (s->wait_tid)
+		cu_wait_blocked(s->wait_tid);
+	s->ret = 0;
+	for (i = 0; i < s->chunks; i++) {
+		ssize_t n;
+
+		memset(buf, 'A' + i, sizeof(buf));
+		if (i && s->gap_ms)
+			cu_sleep_ms(s->gap_ms);
+		n = send(s->fd, buf, s->chunk, MSG_NOSIGNAL);
+		if (n < 0) {
+			s->ret = -1;
+			s->err = errno;
+			return NULL;
+		}
+		s->ret += n;
+	}
+	return NULL;
+}
+
+/* a poll() of fd for events, for at most CU_WAIT_MS */
+struct cu_poller {
+	int fd;
+	short events;
+	short revents;
+	pid_t tid;
+};
+
+static inline void *cu_poll_thread(void *arg)
+{
+	struct cu_poller *p = arg;
+
+	p->tid = cu_gettid();
+	p->revents = cu_poll(p->fd, p->events, CU_WAIT_MS);
+	return NULL;
+}
+
+/* a thread in poll(fd, events); returns once it sleeps there */
+static inline void cu_start_poller(struct __test_metadata *_metadata, struct cu_poller *p,
+				   pthread_t *t, int fd, short events)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->events = events;
+	cu_start_sleeper(_metadata, t, cu_poll_thread, p, &p->tid);
+}
+
+/* an epoll_wait() for one event, for at most CU_WAIT_MS */
+struct cu_epoller {
+	int ep;
+	int n;
+	pid_t tid;
+};
+
+static inline void *cu_epoll_thread(void *arg)
+{
+	struct cu_epoller *e = arg;
+	struct epoll_event out;
+
+	e->tid = cu_gettid();
+	e->n = epoll_wait(e->ep, &out, 1, CU_WAIT_MS);
+	return NULL;
+}
+
+/* ---- child processes and credentials --------------------------------------- */
+
+/* the child exited, with status 0 */
+static inline void cu_expect_exit0(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* a child with other ids; it reports one byte on `rep` and waits on `go` */
+struct cu_child {
+	pid_t pid;
+	int rep[2];		/* child -> parent: one status byte */
+	int go[2];		/* parent -> child: exit now */
+};
+
+/* in the child: report status, wait for the parent, exit */
+static inline void cu_child_done(struct cu_child *ch, char status)
+{
+	char b;
+
+	if (write(ch->rep[1], &status, 1) != 1)
+		_exit(3);
+	if (read(ch->go[0], &b, 1) < 0)
+		_exit(4);
+	_exit(0);
+}
+
+/* fork; the child (ch->pid 0) returns with uid and gid, or reports 'u' */
+static inline void cu_start_child(struct __test_metadata *_metadata, struct cu_child *ch,
+				  uid_t uid, gid_t gid)
+{
+	ASSERT_EQ(0, pipe(ch->rep));
+	ASSERT_EQ(0, pipe(ch->go));
+	ch->pid = fork();
+	ASSERT_LE(0, ch->pid);
+	if (ch->pid == 0) {
+		alarm(CU_WATCHDOG_SECS);
+		if (setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+			cu_child_done(ch, 'u');
+	}
+}
+
+static inline char cu_child_status(struct __test_metadata *_metadata, struct cu_child *ch)
+{
+	char st = 0;
+
+	ASSERT_EQ(1, read(ch->rep[0], &st, 1));
+	return st;
+}
+
+static inline void cu_end_child(struct __test_metadata *_metadata, struct cu_child *ch)
+{
+	ASSERT_EQ(1, write(ch->go[1], "x", 1));
+	cu_expect_exit0(_metadata, ch->pid);
+}
+
+/* SO_PEERCRED of fd must be pid, uid, gid */
+static inline void cu_expect_peercred(struct __test_metadata *_metadata, int fd,
+				      pid_t pid, uid_t uid, gid_t gid)
+{
+	socklen_t len = sizeof(struct ucred);
+	struct ucred uc;
+
+	memset(&uc, 0xff, sizeof(uc));
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len));
+	ASSERT_EQ(sizeof(uc), len);
+	ASSERT_EQ(pid, uc.pid);
+	ASSERT_EQ(uid, uc.uid);
+	ASSERT_EQ(gid, uc.gid);
+}
+
+/* ---- rules every connected pair follows ------------------------------------- */
+
+/*
+ * Test bodies shared by cu_data.c (SOCK_STREAM) and cu_data_types.c
+ * (SOCK_SEQPACKET, a connected SOCK_DGRAM pair): c and a are the two ends
+ * of a connected pair of `type`, a reads what c sends. Fds they make are
+ * kept in `keep`.
+ */
+
+static inline void cu_check_dontwait_on_empty_eagain(struct __test_metadata *_metadata,
+						     int a)
+{
+	char buf[8];
+	long long t0 = cu_now_ms();
+
+	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
+}
+
+static inline void cu_check_nonblocking_on_empty_eagain(struct __test_metadata *_metadata,
+							 int a)
+{
+	char buf[8];
+
+	cu_set_nonblock(_metadata, a, true);
+	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(-1, read(a, buf, sizeof(buf)));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+static inline void cu_check_blocking_recv_wakes_on_data(struct __test_metadata *_metadata,
+							 int c, int a)
+{
+	struct cu_sender s = { .fd = c, .chunks = 1, .chunk = 100,
+			       .wait_tid = cu_gettid() };
+	char buf[200];
+	pthread_t t;
+	ssize_t n;
+
+	cu_set_timeo(_metadata, a, SO_RCVTIMEO, CU_WAIT_MS);
+	ASSERT_EQ(0, pthread_create(&t, NULL, cu_send_thread, &s));
+	n = recv(a, buf, sizeof(buf), 0);
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
+	ASSERT_EQ(100, n) {
+		TH_LOG("recv: %s", n < 0 ? strerror(errno) : "EOF");
+	}
+}
+
+static inline void cu_check_rcvtimeo_elapses_eagain(struct __test_metadata *_metadata,
+						    int a)
+{
+	char buf[8];
+	long long t0;
+
+	cu_set_timeo(_metadata, a, SO_RCVTIMEO, 300);
+	t0 = cu_now_ms();
+	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+	ASSERT_EQ(EAGAIN, errno);
+	cu_expect_timed_out(_metadata, t0);
+}
+
+static inline void cu_check_full_peer_send_waits_sndtimeo(struct __test_metadata *_metadata,
+							   int c, int type)
+{
+	long long t0;
+
+	cu_fill(_metadata, c, type != SOCK_STREAM);
+	cu_set_timeo(_metadata, c, SO_SNDTIMEO, 300);
+	t0 = cu_now_ms();
+	ASSERT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(EAGAIN, errno);
+	cu_expect_timed_out(_metadata, t0);
+}
+
+static inline void cu_check_blocked_sender_resumes(struct __test_metadata *_metadata,
+						   int c, int a, int type)
+{
+	struct cu_sender s = { .fd = c, .chunks = 16, .chunk = 4096 };
+	size_t total = cu_fill(_metadata, c, type != SOCK_STREAM);
+	pthread_t t;
+
+	cu_set_timeo(_metadata, c, SO_SNDTIMEO, 10000);
+	ASSERT_EQ(0, pthread_create(&t, NULL, cu_send_thread, &s));
+	cu_sleep_ms(100);
+	cu_drain(_metadata, a, total + 16 * 4096);
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
+	ASSERT_EQ(16 * 4096, s.ret) {
+		TH_LOG("blocked send: %s", strerror(s.err));
+	}
+}
+
+static inline void cu_check_poll_pollin_only_when_data(struct __test_metadata *_metadata,
+							int c, int a)
+{
+	ASSERT_EQ(POLLOUT, cu_poll(a, CU_POLL_ALL, 0));
+	cu_send_str(_metadata, c, "x");
+	ASSERT_EQ(POLLIN | POLLOUT, cu_poll(a, CU_POLL_ALL, CU_WAIT_MS));
+}
+
+static inline void cu_check_poll_pollout_not_when_full(struct __test_metadata *_metadata,
+							int c, int a, int type)
+{
+	size_t total;
+
+	ASSERT_EQ(POLLOUT, cu_poll(c, CU_POLL_ALL, 0));
+	total = cu_fill(_metadata, c, type != SOCK_STREAM);
+	ASSERT_EQ(0, cu_poll(c, POLLOUT, 0));
+	cu_drain(_metadata, a, total);
+	ASSERT_EQ(POLLOUT, cu_poll(c, POLLOUT, CU_WAIT_MS));
+}
+
+static inline void cu_check_poll_wakes_reader_on_data(struct __test_metadata *_metadata,
+						      int c, int a)
+{
+	struct cu_poller p;
+	pthread_t t;
+
+	cu_start_poller(_metadata, &p, &t, a, POLLIN);
+	cu_send_str(_metadata, c, "wake");
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
+	ASSERT_EQ(POLLIN, p.revents);
+}
+
+static inline void cu_check_poll_wakes_writer(struct __test_metadata *_metadata,
+					      int c, int a, int type)
+{
+	struct cu_poller p;
+	size_t total;
+	pthread_t t;
+
+	total = cu_fill(_metadata, c, type != SOCK_STREAM);
+	cu_start_poller(_metadata, &p, &t, c, POLLOUT);
+	cu_drain(_metadata, a, total);
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
+	ASSERT_EQ(POLLOUT, p.revents);
+}
+
+static inline void cu_check_epoll_wait_wakes_on_data(struct __test_metadata *_metadata,
+						     struct cu_fds keep, int c, int a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct cu_epoller e = { .ep = cu_keep(_metadata, keep, epoll_create1(0)) };
+	pthread_t t;
+
+	ASSERT_LE(0, e.ep);
+	ASSERT_EQ(0, epoll_ctl(e.ep, EPOLL_CTL_ADD, a, &ev));
+	cu_start_sleeper(_metadata, &t, cu_epoll_thread, &e, &e.tid);
+	cu_send_str(_metadata, c, "wake");
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
+	ASSERT_EQ(1, e.n);
+}
+
+static inline void cu_check_unknown_msg_flags_accepted(struct __test_metadata *_metadata,
+						       int c, int a)
+{
+	char buf[8];
+
+	ASSERT_EQ(1, send(c, "u", 1, CU_UNKNOWN_MSG_FLAG | MSG_NOSIGNAL));
+	ASSERT_EQ(POLLIN, cu_poll(a, POLLIN, CU_WAIT_MS));
+	ASSERT_EQ(1, recv(a, buf, sizeof(buf), CU_UNKNOWN_MSG_FLAG));
+	ASSERT_EQ('u', buf[0]);
+}
+
+static inline void cu_check_recv_into_bad_pointer_efault(struct __test_metadata *_metadata,
+							  int c, int a)
+{
+	cu_send_str(_metadata, c, "data");
+	ASSERT_EQ(POLLIN, cu_poll(a, POLLIN, CU_WAIT_MS));
+	ASSERT_EQ(-1, recv(a, cu_bad_ptr, 10, MSG_DONTWAIT));
+	ASSERT_EQ(EFAULT, errno);
+	cu_expect_healthy(_metadata, a);
+}
+
+/* the same steps on an AF_UNIX pair: a closed with unread data resets c */
+static inline void cu_check_poll_after_reset_as_af_unix(struct __test_metadata *_metadata,
+							 struct cu_fds keep, int type,
+							 int c, int *a)
+{
+	int u[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, type, 0, u));
+	cu_keep(_metadata, keep, u[0]);
+	/* the closing side has unread data: the peer is reset */
+	ASSERT_EQ(1, send(u[0], "x", 1, 0));
+	cu_send_str(_metadata, c, "x");
+	ASSERT_EQ(POLLIN, cu_poll(*a, POLLIN, CU_WAIT_MS));
+	close(u[1]);
+	cu_close_fd(a);
+	cu_poll_step(_metadata, "peer closed with unread data", u[0], c, CU_POLL_ALL);
+}
+
+/* rules of connections (lfd listens on port, with room for a client) */
+
+static inline void cu_check_peercred_of_connecting_process(struct __test_metadata *_metadata,
+							    struct cu_fds keep, int type,
+							    int lfd, __u32 port)
+{
+	struct cu_child ch;
+	int a, fd;
+
+	cu_start_child(_metadata, &ch, 2344, 2345);
+	if (ch.pid == 0) {
+		fd = socket(cu_family(), type, 0);
+		cu_child_done(&ch, cu_try_connect(fd, port) ? 'c' : 'k');
+	}
+	ASSERT_EQ('k', cu_child_status(_metadata, &ch));
+	a = cu_keep(_metadata, keep, cu_accept(_metadata, lfd));
+	cu_expect_peercred(_metadata, a, ch.pid, 2344, 2345);
+	cu_end_child(_metadata, &ch);
+}
+
+/* a socket created and bound here, put into listening state by a child */
+static inline void cu_check_peercred_of_listen_caller(struct __test_metadata *_metadata,
+						      struct cu_fds keep, int type,
+						      __u32 port, int backlog)
+{
+	struct cu_child ch;
+	int s, c;
+
+	s = cu_keep(_metadata, keep, cu_socket(_metadata, type));
+	cu_bind(_metadata, s, port);
+	cu_start_child(_metadata, &ch, 3456, 3457);
+	if (ch.pid == 0)
+		cu_child_done(&ch, listen(s, backlog) ? 'l' : 'k');
+	ASSERT_EQ('k', cu_child_status(_metadata, &ch));
+
+	c = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
+	cu_expect_peercred(_metadata, c, ch.pid, 3456, 3457);
+	cu_end_child(_metadata, &ch);
+}
+
+/* a listener on port (free) shrunk to 1 resets its second client */
+static inline void cu_check_so_error_after_reset(struct __test_metadata *_metadata,
+						 struct cu_fds keep, int type, __u32 port,
+						 bool read_clears)
+{
+	int l2, c1, c2;
+
+	l2 = cu_keep(_metadata, keep, cu_listener(_metadata, type, port, 2, NULL));
+	c1 = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
+	c2 = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
+	ASSERT_EQ(0, listen(l2, 1));	/* resets c2 */
+	ASSERT_EQ(POLLERR, cu_poll(c2, POLLIN, CU_WAIT_MS) & POLLERR);
+	ASSERT_EQ(ECONNRESET, cu_sol_int(_metadata, c2, SO_ERROR));
+	if (read_clears) {
+		/* SO_ERROR reads and clears it, as usual */
+		ASSERT_EQ(0, cu_sol_int(_metadata, c2, SO_ERROR));
+	}
+	ASSERT_EQ(0, cu_sol_int(_metadata, c1, SO_ERROR));
 }
 
 #endif /* CU_UTIL_H */
