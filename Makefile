@@ -7,6 +7,13 @@
 #   make check            the selftests in a QEMU VM; ends "N passed, N failed"
 #   make check TESTS="cu_listen cu_accept"   only those programs
 #   make demo             the listen() demo in a QEMU VM
+#   make bench            the benchmark in a QEMU VM; results in docs/bench/
+#   make install          module (then depmod), uapi header, man pages, cunc, cuss; DESTDIR=
+#   make uninstall        the same files removed; DESTDIR=
+#   make check-dkms       dkms add/build/install/remove for every installed
+#                         kernel with headers (root; leaves DKMS as it was)
+#   make dkms-src         copy the sources to /usr/src/af_custom-VERSION for DKMS
+#   make sign             sign af_custom.ko (MOK_KEY=, MOK_CERT=; Secure Boot)
 #   make clean
 #
 # Which kernel:
@@ -28,7 +35,7 @@ KDIR ?= /lib/modules/$(KRELEASE)/build
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all modules clean check demo deps selftests tools help
+.PHONY: all modules clean check demo deps selftests tools help bench
 
 all: modules
 
@@ -61,6 +68,111 @@ check: deps
 demo: deps
 	@scripts/vm.sh demo
 
+# Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
+# cu_bench options (a partial run leaves docs/bench/ alone).
+bench:
+	@scripts/deps.sh gnuplot-nox
+	@scripts/vm.sh bench
+
+# ---- installing ------------------------------------------------------------
+# make install and make uninstall honour DESTDIR (packagers, the test VM):
+# the module goes to /lib/modules/RELEASE/updates/ (then depmod -a RELEASE,
+# unless DESTDIR is set), the uapi header to INCLUDEDIR/linux, the man pages
+# to MANDIR/man7, man1 and man8, the tools named in INSTALL_TOOLS to BINDIR. RELEASE is
+# the kernel chosen as for make (KVER=, KDIR=); install first builds
+# af_custom.ko when it is missing or was built for another kernel.
+PREFIX ?= /usr
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
+DEPMOD ?= depmod
+# Programs of tools/ that make install puts in BINDIR, with their man
+# pages (cu_demo is a demo, cu_bench a benchmark: not installed).
+INSTALL_TOOLS := cunc cuss
+# The version is written once, as MODULE_VERSION; dkms.conf repeats it and
+# make check (scripts/host-checks.sh) fails when the two differ.
+CU_VERSION = $(shell sed -n 's/^MODULE_VERSION("\([^"]*\)");$$/\1/p' module/af_custom.c)
+# The release to install for: KDIR's when KDIR is given, else KVER's.
+# (UTS_RELEASE: Debian's 6.1 headers have "6.1.192" in kernel.release.)
+INSTALL_KREL = $(if $(filter-out file default undefined,$(origin KDIR)),$(shell sed -n 's/^.define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KRELEASE))
+CU_MODDIR = $(DESTDIR)/lib/modules/$$krel/updates
+
+install:
+	@set -e; krel='$(INSTALL_KREL)'; \
+	if [ -z "$$krel" ]; then \
+		echo "make install: no kernel for KVER=$(KVER) KDIR=$(KDIR)" >&2; exit 1; \
+	fi; \
+	built=$$(modinfo -F vermagic af_custom.ko 2>/dev/null | cut -d' ' -f1); \
+	if [ "$$built" != "$$krel" ]; then \
+		echo "make install: building af_custom.ko for $$krel first"; \
+		$(MAKE) --no-print-directory modules KDIR=$(KDIR); \
+	fi; \
+	echo "  INSTALL $(CU_MODDIR)/af_custom.ko"; \
+	install -D -m 0644 af_custom.ko "$(CU_MODDIR)/af_custom.ko"; \
+	echo "  INSTALL $(DESTDIR)$(INCLUDEDIR)/linux/af_custom.h"; \
+	install -D -m 0644 uapi/linux/af_custom.h "$(DESTDIR)$(INCLUDEDIR)/linux/af_custom.h"; \
+	echo "  INSTALL $(DESTDIR)$(MANDIR)/man7/af_custom.7"; \
+	install -D -m 0644 docs/af_custom.7 "$(DESTDIR)$(MANDIR)/man7/af_custom.7"; \
+	echo "  INSTALL $(DESTDIR)$(MANDIR)/man1/cunc.1 $(DESTDIR)$(MANDIR)/man8/cuss.8"; \
+	install -D -m 0644 docs/cunc.1 "$(DESTDIR)$(MANDIR)/man1/cunc.1"; \
+	install -D -m 0644 docs/cuss.8 "$(DESTDIR)$(MANDIR)/man8/cuss.8"; \
+	for t in $(INSTALL_TOOLS); do \
+		$(MAKE) --no-print-directory -C tools "$(CURDIR)/tools/$$t"; \
+		echo "  INSTALL $(DESTDIR)$(BINDIR)/$$t"; \
+		install -D -m 0755 "tools/$$t" "$(DESTDIR)$(BINDIR)/$$t"; \
+	done; \
+	if [ -z "$(DESTDIR)" ]; then \
+		echo "  DEPMOD  $$krel"; $(DEPMOD) -a "$$krel"; \
+	fi
+
+uninstall:
+	@set -e; krel='$(INSTALL_KREL)'; \
+	if [ -z "$$krel" ]; then \
+		echo "make uninstall: no kernel for KVER=$(KVER) KDIR=$(KDIR)" >&2; exit 1; \
+	fi; \
+	rm -fv "$(CU_MODDIR)/af_custom.ko" \
+		"$(DESTDIR)$(INCLUDEDIR)/linux/af_custom.h" \
+		"$(DESTDIR)$(MANDIR)/man7/af_custom.7" \
+		"$(DESTDIR)$(MANDIR)/man1/cunc.1" "$(DESTDIR)$(MANDIR)/man8/cuss.8" \
+		$(foreach t,$(INSTALL_TOOLS),"$(DESTDIR)$(BINDIR)/$(t)"); \
+	rmdir "$(CU_MODDIR)" 2>/dev/null || true; \
+	if [ -z "$(DESTDIR)" ] && [ -d "/lib/modules/$$krel" ]; then \
+		echo "  DEPMOD  $$krel"; $(DEPMOD) -a "$$krel"; \
+	fi
+
+# The sources DKMS builds from (README: "Install with DKMS"), without
+# build products: /usr/src/af_custom-VERSION, as dkms.conf names it.
+dkms-src:
+	@set -e; dst="$(DESTDIR)/usr/src/af_custom-$(CU_VERSION)"; \
+	conf=$$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$$/\1/p' dkms.conf); \
+	if [ "$$conf" != "$(CU_VERSION)" ]; then \
+		echo "make dkms-src: dkms.conf says $$conf, MODULE_VERSION $(CU_VERSION)" >&2; exit 1; \
+	fi; \
+	rm -rf "$$dst"; mkdir -p "$$dst/scripts"; \
+	cp dkms.conf Kbuild Makefile "$$dst/"; cp scripts/kver.sh "$$dst/scripts/"; \
+	find module uapi -name '*.[ch]' -exec cp --parents {} "$$dst/" \;; \
+	echo "make dkms-src: $$dst"
+
+check-dkms:
+	@scripts/dkms-test.sh
+
+# Sign af_custom.ko for a kernel that enforces module signatures (Secure
+# Boot): with DKMS's key by default, which mokutil --import enrols.
+# sign-file asks for the key's passphrase, or reads it from KBUILD_SIGN_PIN.
+MOK_KEY ?= /var/lib/dkms/mok.key
+MOK_CERT ?= /var/lib/dkms/mok.pub
+sign:
+	@if [ ! -r "$(MOK_KEY)" ] || [ ! -r "$(MOK_CERT)" ]; then \
+		echo "make sign: no key: set MOK_KEY=<private key> MOK_CERT=<DER certificate>" \
+		     "(enrolled with mokutil --import; README, Secure Boot)" >&2; \
+		exit 1; \
+	fi
+	@[ -f af_custom.ko ] || { echo "make sign: no af_custom.ko: run make first" >&2; exit 1; }
+	$(KDIR)/scripts/sign-file sha256 "$(MOK_KEY)" "$(MOK_CERT)" af_custom.ko
+	@echo "make sign: af_custom.ko signed by $$(modinfo -F signer af_custom.ko)"
+
+.PHONY: install uninstall dkms-src check-dkms sign
+
 clean:
 	@if [ -d "$(KDIR)/" ] && [ "$(KDIR)" != /lib/modules//build ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
@@ -71,4 +183,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,21s/^# \{0,1\}//p' Makefile
+	@sed -n '3,/^[^#]/s/^# \{0,1\}//p' Makefile

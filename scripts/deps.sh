@@ -5,12 +5,18 @@
 #   scripts/deps.sh            the base set (kernel 6.1 image+headers, QEMU, ...)
 #   KVER=6.12 scripts/deps.sh  also a kernel of that series (or exact release)
 #                              when none is installed
+#   TRACERS=1 scripts/deps.sh  also linux-perf and bpftrace (selftests/cu_tracers.sh)
+#   scripts/deps.sh PKG...     also these packages (scripts/dkms-test.sh: dkms)
 set -euo pipefail
 
 BASE_PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	gcc make libc6-dev cpio xz-utils kmod
+	socat
+	dwarves		# pahole: BTF for the module, which 6.12's headers want
+	groff-base man-db	# the man page check
+	rsync		# the kernel's kselftest_install.sh
 )
 
 die() { echo "deps.sh: $*" >&2; exit 1; }
@@ -68,8 +74,9 @@ want_kernel() {
 
 main() {
 	local missing
-	WANT=("${BASE_PACKAGES[@]}")
+	WANT=("${BASE_PACKAGES[@]}" "$@")
 	[[ -z ${KVER:-} ]] || want_kernel "$KVER"
+	[[ -z ${TRACERS:-} ]] || WANT+=(linux-perf bpftrace)
 	mapfile -t missing < <(missing_packages "${WANT[@]}")
 	((${#missing[@]})) || return 0
 

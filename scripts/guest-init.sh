@@ -15,6 +15,7 @@
 #   out PROG LINE            a line PROG printed (stdout and stderr)
 #   exit PROG STATUS SECS    PROG ended: exit status, seconds it ran
 #   dmesg LINE               a kernel log line that fails the run
+#   file NAME LINE           bench: a line of a result file cu_bench wrote
 #   end                      everything was run; nothing after this
 #
 # The host (scripts/report.awk) does all the counting.
@@ -25,8 +26,9 @@ export PATH=/tests:/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root
 export CU_KO=/tests/af_custom.ko
 
-# MODE, PROGS, PROG_TIMEOUT and KERNEL_PROBLEM (a regex for kernel log
-# lines that fail the run), written by vm.sh.
+# MODE, PROGS, PROG_TIMEOUT, PROG_ARGS (words passed to every program) and
+# KERNEL_PROBLEM (a regex for kernel log lines that fail the run), written
+# by vm.sh.
 CONF=/etc/af_custom-vm.conf
 KO=$CU_KO
 MODNAME=af_custom
@@ -42,6 +44,12 @@ mount_all() {
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t tmpfs tmpfs /tmp
 	mount -t tmpfs tmpfs /run
+	# the links udev makes on a real system (the kernel's kselftest runner
+	# appends to /dev/stdout; devtmpfs has none of them)
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
 	ip link set lo up
 	hostname af-custom-vm
 }
@@ -136,7 +144,8 @@ run_prog() {
 	forward_output "$prog" <"$fifo" &
 	fwd=$!
 	start=$(date +%s)
-	(cd /tmp && exec timeout -k 5 "$PROG_TIMEOUT" "/tests/$prog" \
+	# shellcheck disable=SC2086 # PROG_ARGS is a list of words
+	(cd /tmp && exec timeout -k 5 "$PROG_TIMEOUT" "/tests/$prog" $PROG_ARGS \
 		</dev/null >"$fifo" 2>&1 3>&-)
 	status=$?
 	reap_strays "$fwd"
@@ -170,6 +179,26 @@ check_kernel() {
 	[ -z "$lines" ] || printf 'af_custom-vm: kernel log:\n%s\n' "$lines"
 }
 
+# make bench: the limits cu_bench's cases need (4096 connections pending
+# on a listener grown to 8192, 100000 sockets open), and afterwards its
+# result files, sent line by line on the results port.
+bench_prepare() {
+	echo 8192 >/proc/sys/net/core/somaxconn
+	echo 1048576 >/proc/sys/fs/file-max
+	mkdir -p /tmp/bench
+}
+
+bench_send_results() {
+	local f name line
+	for f in /tmp/bench/*; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		while IFS= read -r line || [ -n "$line" ]; do
+			result "file $name $line"
+		done <"$f"
+	done
+}
+
 main() {
 	local prog
 	mount_all
@@ -180,9 +209,11 @@ main() {
 	echo "af_custom-vm: $MODE on $(uname -r), programs: $PROGS"
 
 	if load_module; then
+		[ "$MODE" != bench ] || bench_prepare
 		for prog in $PROGS; do
 			run_prog "$prog"
 		done
+		[ "$MODE" != bench ] || bench_send_results
 		unload_module
 	fi
 	check_kernel

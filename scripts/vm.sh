@@ -5,6 +5,7 @@
 #
 #   scripts/vm.sh check   selftests, module load/unload, taint and kernel log
 #   scripts/vm.sh demo    tools/cu_demo, its output shown as it is
+#   scripts/vm.sh bench   tools/cu_bench (make bench); see bench_setup below
 #
 # Environment, all optional:
 #   KVER        kernel release or series to build for and boot (default: the
@@ -12,9 +13,12 @@
 #   KDIR        a kernel build tree instead; its release names the kernel
 #   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE)
 #   TESTS       check only: names of the programs to run (default: all)
-#   VM_TIMEOUT  seconds before QEMU is killed (check 720, demo 180)
+#   VM_TIMEOUT  seconds before QEMU is killed (check 720, demo 180, bench 540)
+#   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
+#   TRACERS     check only: also copy perf and bpftrace (and their
+#               libraries) into the VM for selftests/cu_tracers.sh
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
 #
@@ -22,6 +26,13 @@
 # (build/selftests/, build/tools/), and in build/vm/MODE/ the initramfs,
 # console.log (the guest console, for people) and results (the guest's
 # second serial port, the only thing the verdict is read from).
+#
+# check also runs scripts/host-checks.sh before booting (man page, versions,
+# make install, the kernel's kselftest runner in a kernel tree), counted as
+# the program "host-checks" (TESTS="host-checks ..." to choose it). Its
+# kselftest installation goes to the guest's /kselftest, and the module is
+# installed in the guest as on a real host: make install DESTDIR=<root>,
+# then depmod -b <root>, for modprobe and autoload (selftests/cu_install.sh).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,10 +69,16 @@ run_logged() {
 }
 
 select_kernel() {
+	local rel
 	if [[ -n ${KDIR:-} ]]; then
 		[[ -f $KDIR/include/config/kernel.release ]] ||
 			die "KDIR=$KDIR is not a prepared kernel build tree"
 		KREL=$(<"$KDIR/include/config/kernel.release")
+		# the name the kernel reports: Debian's 6.1 headers say "6.1.192"
+		# in kernel.release, "6.1.0-56-amd64" in UTS_RELEASE
+		rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+			"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
+		[[ -z $rel ]] || KREL=$rel
 	else
 		KREL=$("$SCRIPTS/kver.sh" "${KVER:-}") || exit 2
 		KDIR=/lib/modules/$KREL/build
@@ -136,6 +153,11 @@ choose_programs() {
 		PROG_TIMEOUT=60
 		return 0
 	fi
+	if [[ $MODE == bench ]]; then
+		RUN=(cu_bench)
+		PROG_TIMEOUT=$BENCH_PROG_TIMEOUT
+		return 0
+	fi
 	all=("${GEN_PROGS[@]}" "${SCRIPTS_RUN[@]}" cu_demo)
 	if [[ -z ${TESTS:-} ]]; then
 		RUN=("${all[@]}")
@@ -143,10 +165,33 @@ choose_programs() {
 	fi
 	RUN=()
 	for want in $TESTS; do
+		[[ $want == host-checks ]] && continue	# run on the host
 		for name in "${all[@]}"; do
 			[[ $name == "$want" ]] && RUN+=("$name") && continue 2
 		done
-		die "TESTS: no program '$want' (there are: ${all[*]})"
+		die "TESTS: no program '$want' (there are: host-checks ${all[*]})"
+	done
+}
+
+# Host programs the tests use that are not static: socat (for
+# selftests/cu_socat.sh), and with TRACERS=1 perf and bpftrace (for
+# selftests/cu_tracers.sh). Each goes to the guest's /usr/bin with the
+# shared libraries ldd lists and the dynamic loader, at their host paths.
+# One missing on the host is only warned about: its tests fail.
+HOST_PROGS=(socat)
+[[ -z ${TRACERS:-} ]] || HOST_PROGS+=(perf bpftrace)
+pack_host_programs() {
+	local root=$1 prog path lib
+	for prog in "${HOST_PROGS[@]}"; do
+		if ! path=$(command -v "$prog"); then
+			note "warning: $prog is not installed (scripts/deps.sh): its tests will fail"
+			continue
+		fi
+		install -D -m 0755 "$path" "$root/usr/bin/$prog"
+		while read -r lib; do
+			[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+		done < <(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+					    $1 ~ /^\// { print $1 }')
 	done
 }
 
@@ -162,6 +207,7 @@ pack_initramfs() {
 	done < <(/bin/busybox --list-full)
 	install -m 0755 "$SCRIPTS/guest-init.sh" "$root/init"
 	cp "$TOP/af_custom.ko" "$root/tests/"
+	install_in_root "$root"
 
 	for f in "${GEN_PROGS[@]}" "${HELPERS[@]}"; do
 		need_static "$BUILD/selftests/$f"
@@ -170,17 +216,65 @@ pack_initramfs() {
 	for f in "${SCRIPTS_RUN[@]}" "${FILES[@]}"; do
 		cp "$SELFTESTS_DIR/$f" "$root/tests/"
 	done
-	need_static "$BUILD/tools/cu_demo"
-	cp "$BUILD/tools/cu_demo" "$root/tests/"
+	for f in cu_demo cunc cuss; do
+		need_static "$BUILD/tools/$f"
+		cp "$BUILD/tools/$f" "$root/tests/"
+	done
+	pack_host_programs "$root"
+	if [[ $MODE == bench ]]; then
+		need_static "$BUILD/tools/cu_bench"
+		cp "$BUILD/tools/cu_bench" "$root/tests/"
+	fi
 
 	cat >"$root/etc/af_custom-vm.conf" <<-EOF
 		MODE=$MODE
 		PROGS="${RUN[*]}"
 		PROG_TIMEOUT=$PROG_TIMEOUT
+		PROG_ARGS='${PROG_ARGS:-}'
 		KERNEL_PROBLEM='$KERNEL_PROBLEM'
 	EOF
 	(cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) \
 		>"$VMDIR/initramfs.cpio"
+}
+
+# The checks that need no VM (scripts/host-checks.sh), in check mode unless
+# TESTS names programs without "host-checks". Their TAP is written to
+# host-results as the guest writes a program's records, so report.awk
+# counts them like any program's.
+run_host_checks() {
+	local out=$VMDIR/host-results start status
+	: >"$out"
+	rm -rf "$BUILD/host/kselftest-install"
+	[[ $MODE == check ]] || return 0
+	[[ -z ${TESTS:-} || " $TESTS " == *" host-checks "* ]] || return 0
+	note "host checks: man page, versions, make install, kselftest in a kernel tree"
+	start=$SECONDS
+	status=0
+	"$SCRIPTS/host-checks.sh" "$BUILD/host" "$KDIR" >"$BUILD/host-checks.log" 2>&1 ||
+		status=$?
+	{
+		echo "run host-checks"
+		sed 's/^/out host-checks /' "$BUILD/host-checks.log"
+		echo "exit host-checks $status $((SECONDS - start))"
+	} >"$out"
+	note "host checks took $((SECONDS - start)) s"
+}
+
+# Install the module in the guest's root as on a real host, for modprobe
+# and the net-pf alias (busybox modprobe reads modules.dep and
+# modules.alias), and ship the kselftest installation host-checks made.
+install_in_root() {
+	local root=$1 f
+	run_logged "make install" "$BUILD/install.log" \
+		make --no-print-directory -C "$TOP" install DESTDIR="$root" KDIR="$KDIR"
+	# the kernel's own lists, so depmod has no file to miss
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[[ -f /lib/modules/$KREL/$f ]] && cp "/lib/modules/$KREL/$f" "$root/lib/modules/$KREL/"
+	done
+	run_logged "depmod" "$BUILD/depmod.log" depmod -b "$root" "$KREL"
+	if [[ -d $BUILD/host/kselftest-install ]]; then
+		cp -r "$BUILD/host/kselftest-install" "$root/kselftest"
+	fi
 }
 
 boot_vm() {
@@ -214,12 +308,83 @@ boot_vm() {
 }
 
 report() {
+	local progs=("${RUN[@]}")
 	echo
 	note "VM ran ${VM_SECONDS} s; console: ${VMDIR#"$TOP"/}/console.log"
-	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${RUN[*]}" \
+	# The host's records first, in the guest's format: counted alike.
+	cat "$VMDIR/host-results" "$VMDIR/results" >"$VMDIR/all-results"
+	[[ -s $VMDIR/host-results ]] && progs=(host-checks "${progs[@]}")
+	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${progs[*]}" \
 		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
 		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
-		"$VMDIR/results" "$VMDIR/console.log"
+		"$VMDIR/all-results" "$VMDIR/console.log"
+}
+
+# ---- make bench ----------------------------------------------------------
+# tools/cu_bench in the same VM, with what its cases need: 2 GiB for 100000
+# sockets, no slub_debug (it would slow every allocation and pad every
+# object), somaxconn and the file limit raised (guest-init.sh, cu_bench).
+# Its progress is shown while it runs; its results.md and results.csv come
+# back over the results port ("file NAME LINE" records), gnuplot draws the
+# plots (scripts/bench-plot.sh), and a full run (no BENCH_ARGS) is copied
+# into docs/bench/.
+#   BENCH_ARGS="--case listen --reps 3"   options for cu_bench (see --help)
+bench_setup() {
+	local word cmdline=()
+	VM_TIMEOUT=${VM_TIMEOUT:-540}
+	BENCH_PROG_TIMEOUT=$((VM_TIMEOUT - 60))
+	VM_MEM=2048
+	for word in $CMDLINE; do
+		[[ $word == slub_debug=* ]] || cmdline+=("$word")
+	done
+	CMDLINE=${cmdline[*]}
+	# 16 MiB per throughput run, not 256: under TCG a socket moves 20-50
+	# MiB/s, and 50 runs of 256 MiB would take the whole time limit
+	PROG_ARGS="--out /tmp/bench --bytes 16M ${BENCH_ARGS:-}"
+	mkdir -p "$BUILD/vm/bench"
+	: >"$BUILD/vm/bench/results"
+}
+
+# Show cu_bench's lines as they reach the results port, until "end".
+bench_follow() {
+	tail -n +1 -F --pid=$$ "$VMDIR/results" 2>/dev/null | {
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			[[ $line == end ]] && break
+			[[ $line == "out cu_bench cu_bench: "* ]] && echo "  ${line#out cu_bench }"
+		done
+	} &
+	BENCH_FOLLOWER=$!
+}
+
+bench_results() {
+	local out=$VMDIR/out docs=$TOP/docs/bench
+	for _ in {1..20}; do
+		kill -0 "$BENCH_FOLLOWER" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$BENCH_FOLLOWER" 2>/dev/null || true
+	rm -rf "$out"
+	mkdir -p "$out"
+	awk -v dir="$out" '$1 == "file" && $2 ~ /^[A-Za-z0-9_.-]+$/ {
+		line = $0; sub(/\r$/, "", line); sub(/^file [^ ]+ ?/, "", line)
+		print line > (dir "/" $2) }' "$VMDIR/results"
+	if [[ ! -s $out/results.csv ]]; then
+		note "cu_bench sent no results"
+		return 0
+	fi
+	"$SCRIPTS/bench-plot.sh" "$out" || note "warning: the plots could not be drawn"
+	echo
+	cat "$out/results.md"
+	echo
+	if [[ -n ${BENCH_ARGS:-} ]]; then
+		note "results (BENCH_ARGS given, docs/bench/ left alone): ${out#"$TOP"/}/"
+		return 0
+	fi
+	mkdir -p "$docs"
+	rm -f "$docs"/*.png
+	cp "$out"/* "$docs/"
+	note "results: ${docs#"$TOP"/}/ (results.md, results.csv, *.png)"
 }
 
 main() {
@@ -227,7 +392,8 @@ main() {
 	case $MODE in
 	check) VM_TIMEOUT=${VM_TIMEOUT:-720} ;;
 	demo) VM_TIMEOUT=${VM_TIMEOUT:-180} ;;
-	*) echo "usage: $0 check|demo" >&2; exit 2 ;;
+	bench) bench_setup ;;
+	*) echo "usage: $0 check|demo|bench" >&2; exit 2 ;;
 	esac
 	VMDIR=$BUILD/vm/$MODE
 	mkdir -p "$VMDIR"
@@ -239,8 +405,11 @@ main() {
 	[[ $MODE == check ]] && build_selftests
 	build_tools
 	choose_programs
+	run_host_checks
 	pack_initramfs
+	[[ $MODE != bench ]] || bench_follow
 	boot_vm
+	[[ $MODE != bench ]] || bench_results
 	report
 }
 

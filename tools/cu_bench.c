@@ -1,0 +1,2101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cu_bench: what AF_CUSTOM costs, against AF_UNIX and TCP on 127.0.0.1,
+ * measured in one run on one machine (issue 7). Cases:
+ *
+ *   conn    connection rate: connect + accept + close of both ends,
+ *           1 client thread and 1 acceptor, then 2 client threads
+ *   rtt     round-trip latency: 1-byte and 4 KiB ping-pong
+ *   tput    one-way throughput with 4 KiB and 64 KiB writes, and the
+ *           machine's memcpy() speed with the same buffer sizes (the bound)
+ *   listen  AF_CUSTOM only: the time of a listen() that grows the backlog,
+ *           leaves it unchanged, or shrinks it to N/2 (resetting N/2), with
+ *           N = 16 ... 4096 connections pending
+ *   mem     kernel memory (slab) per pending connection, 4096 pending
+ *   scale   bind+connect with 10, 1000, 100000 ports bound; accept rate
+ *           with 1, 2, 4 acceptor threads on one listener
+ *
+ * Each measurement is repeated (--reps) and the median is kept; the table
+ * gives AF_CUSTOM's ratio to AF_UNIX and TCP in the same run, so a noisy
+ * machine (a VM under TCG) still gives comparable figures. The program
+ * checks its own work: every connection accepted exactly once, bytes
+ * received equal to bytes sent, a checksum of the data stream, the queue
+ * lengths and resets that listen() must produce. A check that fails stops
+ * the run with exit status 1.
+ *
+ * Needs af_custom.ko loaded (or --families unix,tcp). Run as root for the
+ * full run: the file limit is raised to what the cases need, and the
+ * listen and mem cases need net.core.somaxconn >= 2 * 4096.
+ */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include <linux/af_custom.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KIB		1024L
+#define MIB		(1024L * 1024L)
+#define MAX_REPS	101
+#define MAX_RESULTS	512
+
+/* ---- options ------------------------------------------------------------ */
+
+enum { C_CONN, C_RTT, C_TPUT, C_LISTEN, C_MEM, C_SCALE, NCASES };
+static const char *const case_names[NCASES] = {
+	"conn", "rtt", "tput", "listen", "mem", "scale",
+};
+
+enum fam { CU, UNX, TCP, MEMCPY, NFAM };
+static const char *const fam_names[NFAM] = {
+	"AF_CUSTOM", "AF_UNIX", "TCP", "memcpy",
+};
+static const char *const fam_keys[NFAM] = { "cu", "unix", "tcp", "memcpy" };
+
+static int opt_reps = 5;
+static double opt_time = 0.25;
+static long opt_bytes = 256 * MIB;
+static long opt_check_bytes = 8 * MIB;
+static int opt_pending = 4096;
+static int opt_accept = 1024;
+static long opt_ports = 100000;
+static int opt_max_n = 4096;
+static const char *opt_out = "cu_bench-results";
+static unsigned int opt_cases = (1u << NCASES) - 1;
+static unsigned int opt_fams = (1u << CU) | (1u << UNX) | (1u << TCP);
+static int cu_family = AF_CUSTOM;
+static int somaxconn = -1;
+static char cmdline[512];
+
+static const char *cur_case = "setup";
+
+/*
+ * --pin: under TCG (and on a busy host) waking a thread on another CPU
+ * costs whatever the host's scheduler makes it, milliseconds at worst;
+ * threads that take turns on one CPU measure the socket path itself. auto:
+ * ping-pong, throughput and the 1-client connection rate on one CPU, the
+ * 2-client connection rate and the acceptor threads on any CPU.
+ */
+enum { PIN_AUTO, PIN_ONE, PIN_NONE };
+static const char *const pin_names[] = { "auto", "one", "none" };
+static int opt_pin = PIN_AUTO;
+static cpu_set_t all_cpus;	/* the affinity the program started with */
+static int one_cpu = -1;	/* the lowest CPU of it */
+static int pin_cpu = -1;	/* the CPU the current measurement runs on, or -1 */
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void die(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	fprintf(stderr, "cu_bench: error (%s): ", cur_case);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(err));
+	exit(1);
+}
+
+/* A result that is wrong, not slow: the run must not go on. */
+static void check_failed(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cu_bench: CHECK FAILED (%s): ", cur_case);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static double now(void);
+static double t_start;
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cu_bench: %5.0fs ", now() - t_start);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	fflush(stderr);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *xmalloc(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, size ? size : 1))
+		die("out of memory (%zu bytes)", size);
+	memset(p, 0, size);
+	return p;
+}
+
+static const char *type_name(int type)
+{
+	return type == SOCK_SEQPACKET ? "seqpacket" : "stream";
+}
+
+static int domain_of(enum fam f)
+{
+	return f == CU ? cu_family : f == UNX ? AF_UNIX : AF_INET;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pin_init(void)
+{
+	int i;
+
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
+		die("sched_getaffinity");
+	for (i = 0; i < CPU_SETSIZE && one_cpu < 0; i++)
+		if (CPU_ISSET(i, &all_cpus))
+			one_cpu = i;
+}
+
+/*
+ * Run the calling thread, and the threads it starts from now on (they
+ * inherit its affinity), on one CPU when @want_one and --pin allow it,
+ * else on all the CPUs the program may use.
+ */
+static void use_one_cpu(bool want_one)
+{
+	cpu_set_t set;
+
+	pin_cpu = opt_pin == PIN_ONE || (opt_pin == PIN_AUTO && want_one) ? one_cpu : -1;
+	if (pin_cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(pin_cpu, &set);
+	} else {
+		set = all_cpus;
+	}
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static const char *where(void)
+{
+	return pin_cpu >= 0 ? "all threads on one CPU" : "threads on any CPU";
+}
+
+/* ---- addresses and sockets ---------------------------------------------- */
+
+struct addr {
+	socklen_t len;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_cu cu;
+		struct sockaddr_un un;
+		struct sockaddr_in in;
+		struct sockaddr_storage ss;
+	} u;
+};
+
+/*
+ * The address number @id of family @f: an AF_CUSTOM port, a TCP port on
+ * 127.0.0.1, or an abstract AF_UNIX name made of the pid (so two runs never
+ * collide) and 4 bytes that are a one-to-one mix of @id. Mixed, not the
+ * digits of @id: AF_UNIX hashes an abstract name with a checksum of its
+ * bytes, and names that differ in a few digits would crowd a few of its
+ * buckets; AF_UNIX gets its best case.
+ */
+static void addr_make(struct addr *a, enum fam f, unsigned long id)
+{
+	uint32_t mix = (uint32_t)id * 0x9e3779b1u;
+	int n;
+
+	memset(a, 0, sizeof(*a));
+	switch (f) {
+	case CU:
+		a->u.cu.scu_family = cu_family;
+		a->u.cu.scu_port = (uint32_t)id;
+		a->len = sizeof(a->u.cu);
+		break;
+	case UNX:
+		a->u.un.sun_family = AF_UNIX;
+		n = snprintf(a->u.un.sun_path + 1, sizeof(a->u.un.sun_path) - 1,
+			     "cu_bench.%d.", (int)getpid());
+		memcpy(a->u.un.sun_path + 1 + n, &mix, sizeof(mix));
+		a->len = offsetof(struct sockaddr_un, sun_path) + 1 + n + sizeof(mix);
+		break;
+	default:
+		a->u.in.sin_family = AF_INET;
+		a->u.in.sin_port = htons((uint16_t)id);
+		a->u.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a->len = sizeof(a->u.in);
+		break;
+	}
+}
+
+static int xsocket(enum fam f, int type)
+{
+	int fd = socket(domain_of(f), type, 0);
+
+	if (fd < 0) {
+		if (f == CU && errno == EAFNOSUPPORT)
+			fprintf(stderr, "cu_bench: AF_CUSTOM (family %d) is not available: "
+				"load af_custom.ko, or run with --families unix,tcp\n",
+				cu_family);
+		die("socket(%s, %s)", fam_names[f], type_name(type));
+	}
+	return fd;
+}
+
+static void set_int(int fd, int level, int opt, int val, const char *what)
+{
+	if (setsockopt(fd, level, opt, &val, sizeof(val)))
+		die("setsockopt(%s)", what);
+}
+
+/* Close a TCP socket with a reset, so untimed work leaves no TIME_WAIT. */
+static void close_abort(int fd, enum fam f)
+{
+	if (f == TCP) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	close(fd);
+}
+
+static atomic_ulong listener_seq = 4000000000UL;
+
+/* A listening socket on a fresh address, which is stored in @a. */
+static int make_listener(enum fam f, int type, int backlog, struct addr *a)
+{
+	int fd = xsocket(f, type);
+	socklen_t len;
+
+	if (f == UNX) {
+		addr_make(a, UNX, atomic_fetch_add(&listener_seq, 1));
+	} else {
+		if (f == TCP)
+			set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+		addr_make(a, f, 0);	/* CU_PORT_ANY, or TCP port 0 */
+	}
+	if (bind(fd, &a->u.sa, a->len))
+		die("bind(%s listener)", fam_names[f]);
+	if (f != UNX) {
+		len = sizeof(a->u.ss);
+		if (getsockname(fd, &a->u.sa, &len))
+			die("getsockname()");
+		a->len = len;
+	}
+	if (listen(fd, backlog))
+		die("listen(%s, %d)", fam_names[f], backlog);
+	return fd;
+}
+
+/*
+ * Connect a new socket of @f/@type to @a. AF_CUSTOM refuses at once when
+ * the queue is full; that is retried (and counted in @refused if given).
+ */
+static int connect_to(enum fam f, int type, const struct addr *a, long *refused)
+{
+	int fd;
+
+	for (;;) {
+		fd = xsocket(f, type);
+		if (connect(fd, &a->u.sa, a->len) == 0)
+			return fd;
+		if (errno != ECONNREFUSED || f != CU)
+			die("connect(%s %s)", fam_names[f], type_name(type));
+		close(fd);
+		if (refused)
+			(*refused)++;
+		sched_yield();
+	}
+}
+
+static int xaccept(int lfd)
+{
+	int fd;
+
+	do
+		fd = accept(lfd, NULL, NULL);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		die("accept()");
+	return fd;
+}
+
+/* The listener must have nothing left to accept. */
+static void check_queue_empty(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	if (poll(&p, 1, 0) < 0)
+		die("poll(listener)");
+	if (p.revents & POLLIN)
+		check_failed("a connection is still pending after every connect was accepted");
+}
+
+static void send_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("send(%zu bytes)", len);
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * Receive one message of @len bytes: one record of exactly @len bytes for
+ * SOCK_SEQPACKET, @len bytes of the stream otherwise. Returns 0 on EOF
+ * before the first byte, @len otherwise.
+ */
+static size_t recv_msg(int fd, int type, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, p + got, len - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("recv()");
+		if (n == 0) {
+			if (got)
+				check_failed("EOF after %zu of %zu bytes of a message", got, len);
+			return 0;
+		}
+		if (type == SOCK_SEQPACKET && (size_t)n != len)
+			check_failed("a %zu-byte record arrived as %zd bytes", len, n);
+		got += n;
+	}
+	return got;
+}
+
+static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	errno = pthread_create(t, NULL, fn, arg);
+	if (errno)
+		die("pthread_create");
+}
+
+static void barrier_init(pthread_barrier_t *b, unsigned int n)
+{
+	errno = pthread_barrier_init(b, NULL, n);
+	if (errno)
+		die("pthread_barrier_init");
+}
+
+static int cu_getint(int fd, int opt)
+{
+	int val = -1;
+	socklen_t len = sizeof(val);
+
+	if (getsockopt(fd, SOL_CUSTOM, opt, &val, &len))
+		die("getsockopt(SOL_CUSTOM, %d)", opt);
+	return val;
+}
+
+static struct cu_listen_stats cu_stats(int fd)
+{
+	struct cu_listen_stats st;
+	socklen_t len = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(fd, SOL_CUSTOM, CU_STATS, &st, &len))
+		die("getsockopt(CU_STATS)");
+	return st;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+struct result {
+	const char *cs;		/* case name */
+	const char *metric;	/* key within the case */
+	long param;
+	enum fam fam;
+	int type;
+	const char *unit;
+	double med, min, max;
+	int reps;
+	double v[MAX_REPS];	/* each repetition's value, in order */
+};
+
+static struct result results[MAX_RESULTS];
+static int nresults;
+static char notes[64][240];
+static int nnotes;
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (nnotes == (int)(sizeof(notes) / sizeof(notes[0])))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(notes[nnotes++], sizeof(notes[0]), fmt, ap);
+	va_end(ap);
+	progress("note: %s", notes[nnotes - 1]);
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_REPS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static const struct result *record(const char *cs, const char *metric,
+				   long param, enum fam f, int type,
+				   const char *unit, const double *v, int n)
+{
+	struct result *r;
+	int i;
+
+	if (nresults == MAX_RESULTS)
+		check_failed("too many results");
+	r = &results[nresults++];
+	r->cs = cs;
+	r->metric = metric;
+	r->param = param;
+	r->fam = f;
+	r->type = type;
+	r->unit = unit;
+	r->reps = n;
+	memcpy(r->v, v, n * sizeof(*v));
+	r->med = median(v, n);
+	r->min = r->max = v[0];
+	for (i = 1; i < n; i++) {
+		if (v[i] < r->min)
+			r->min = v[i];
+		if (v[i] > r->max)
+			r->max = v[i];
+	}
+	return r;
+}
+
+static const struct result *find(const char *cs, const char *metric,
+				 long param, enum fam f, int type)
+{
+	int i;
+
+	for (i = 0; i < nresults; i++) {
+		const struct result *r = &results[i];
+
+		if (!strcmp(r->cs, cs) && !strcmp(r->metric, metric) &&
+		    r->param == param && r->fam == f && r->type == type)
+			return r;
+	}
+	return NULL;
+}
+
+static const char *fmtv(char *buf, size_t size, double v);
+
+/*
+ * @r against @base: the median of the ratios of the repetitions, which
+ * took turns (the same repetition of each family ran within a second or
+ * two), so a change in the machine's load between repetitions cancels
+ * out; the ratio of the medians when they did not.
+ */
+static double ratio_to(const struct result *r, const struct result *base)
+{
+	double q[MAX_REPS];
+	int i;
+
+	/* bind+connect runs one family after the other: nothing to pair */
+	if (r->reps != base->reps || !strcmp(r->cs, "listen") ||
+	    !strcmp(r->metric, "bind_connect"))
+		return r->med / base->med;
+	for (i = 0; i < r->reps; i++)
+		q[i] = base->v[i] > 0 ? r->v[i] / base->v[i] : 0;
+	return median(q, r->reps);
+}
+
+static void show(const struct result *r, const char *what)
+{
+	char b1[32], b2[32], b3[32];
+
+	progress("  %-9s %-9s %-26s %8s %-6s (median of %d, %s .. %s)",
+		 fam_names[r->fam], r->fam == MEMCPY ? "" : type_name(r->type),
+		 what, fmtv(b1, sizeof(b1), r->med), r->unit, r->reps,
+		 fmtv(b2, sizeof(b2), r->min), fmtv(b3, sizeof(b3), r->max));
+}
+
+/* The socket kinds a case runs on, as chosen with --families. */
+struct kind {
+	enum fam fam;
+	int type;
+};
+
+static const struct kind all_kinds[] = {
+	{ CU, SOCK_STREAM }, { CU, SOCK_SEQPACKET },
+	{ UNX, SOCK_STREAM }, { UNX, SOCK_SEQPACKET },
+	{ TCP, SOCK_STREAM },
+};
+#define NKINDS ((int)(sizeof(all_kinds) / sizeof(all_kinds[0])))
+
+static bool kind_on(const struct kind *k, bool stream_only)
+{
+	if (!(opt_fams & (1u << k->fam)))
+		return false;
+	return !stream_only || k->type == SOCK_STREAM;
+}
+
+/* ---- case conn: connection rate ------------------------------------------ */
+
+struct conn_run {
+	int lfd;
+	struct addr a;
+	enum fam fam;
+	int type;
+	double deadline;
+	pthread_barrier_t bar;
+	atomic_long connects;
+	atomic_long refused;
+	atomic_long target;
+	long accepted;
+};
+
+static void *conn_client(void *arg)
+{
+	struct conn_run *r = arg;
+	long n = 0, refused = 0;
+
+	pthread_barrier_wait(&r->bar);
+	while (now() < r->deadline) {
+		close(connect_to(r->fam, r->type, &r->a, &refused));
+		n++;
+	}
+	atomic_fetch_add(&r->connects, n);
+	atomic_fetch_add(&r->refused, refused);
+	return NULL;
+}
+
+/*
+ * Accept and close until the sentinel: the connection the main thread
+ * makes after every client has stopped. The queue is FIFO, so once the
+ * sentinel is accepted everything before it was too.
+ */
+static void *conn_acceptor(void *arg)
+{
+	struct conn_run *r = arg;
+	long n = 0, t;
+
+	pthread_barrier_wait(&r->bar);
+	for (;;) {
+		close(xaccept(r->lfd));
+		n++;
+		t = atomic_load(&r->target);
+		if (t && n >= t)
+			break;
+	}
+	r->accepted = n;
+	return NULL;
+}
+
+static double conn_rep(enum fam f, int type, int nclients, long *refused)
+{
+	struct conn_run r;
+	pthread_t acc, cl[8];
+	double t0, t1;
+	long total;
+	int i, sentinel;
+
+	memset(&r, 0, sizeof(r));
+	r.fam = f;
+	r.type = type;
+	r.lfd = make_listener(f, type, 4096, &r.a);
+	barrier_init(&r.bar, nclients + 2);
+	start_thread(&acc, conn_acceptor, &r);
+	for (i = 0; i < nclients; i++)
+		start_thread(&cl[i], conn_client, &r);
+	t0 = now();
+	r.deadline = t0 + opt_time;
+	pthread_barrier_wait(&r.bar);
+	for (i = 0; i < nclients; i++)
+		pthread_join(cl[i], NULL);
+	total = atomic_load(&r.connects);
+	atomic_store(&r.target, total + 1);
+	sentinel = connect_to(f, type, &r.a, NULL);
+	pthread_join(acc, NULL);
+	t1 = now();
+	if (r.accepted != total + 1)
+		check_failed("%ld connections accepted for %ld connects",
+			     r.accepted - 1, total);
+	check_queue_empty(r.lfd);
+	if (f == CU) {
+		struct cu_listen_stats st = cu_stats(r.lfd);
+
+		if (st.queued != (uint64_t)total + 1 || st.accepted != st.queued)
+			check_failed("CU_STATS: queued %llu, accepted %llu, expected %ld",
+				     (unsigned long long)st.queued,
+				     (unsigned long long)st.accepted, total + 1);
+	}
+	close(sentinel);
+	close(r.lfd);
+	pthread_barrier_destroy(&r.bar);
+	*refused += atomic_load(&r.refused);
+	return total / (t1 - t0);
+}
+
+/*
+ * The checked pass: every client sends its number and closes; each must
+ * be accepted exactly once, with its number then EOF (and, on the two
+ * local families, in connect order).
+ */
+static void conn_check(enum fam f, int type)
+{
+	enum { N = 256 };
+	int fds[N], i, lfd, fd;
+	unsigned char seen[N] = { 0 };
+	struct addr a;
+	uint32_t id;
+	char c;
+
+	lfd = make_listener(f, type, N, &a);
+	for (i = 0; i < N; i++) {
+		fds[i] = connect_to(f, type, &a, NULL);
+		id = i;
+		send_full(fds[i], &id, sizeof(id));
+		close(fds[i]);
+	}
+	for (i = 0; i < N; i++) {
+		fd = xaccept(lfd);
+		if (recv_msg(fd, type, &id, sizeof(id)) != sizeof(id))
+			check_failed("an accepted connection has no data");
+		if (id >= N || seen[id]++)
+			check_failed("connection %u accepted twice (or unknown)", id);
+		if (f != TCP && id != (uint32_t)i)
+			check_failed("accept() returned connection %u as number %d: not FIFO",
+				     id, i);
+		if (recv(fd, &c, 1, 0) != 0)
+			check_failed("no EOF after the client's data");
+		close(fd);
+	}
+	check_queue_empty(lfd);
+	close(lfd);
+}
+
+static void case_conn(void)
+{
+	static const int clients[] = { 1, 2 };
+	double v[NKINDS][MAX_REPS];
+	long refused[NKINDS];
+	int k, c, rep;
+
+	for (k = 0; k < NKINDS; k++)
+		if (kind_on(&all_kinds[k], false))
+			conn_check(all_kinds[k].fam, all_kinds[k].type);
+	for (c = 0; c < 2; c++) {
+		use_one_cpu(clients[c] == 1);
+		progress("conn: %d client thread%s and 1 acceptor (%s), %d reps of %.2f s",
+			 clients[c], clients[c] > 1 ? "s" : "", where(), opt_reps, opt_time);
+		memset(refused, 0, sizeof(refused));
+		/* the families take turns in each repetition: a load change hits all */
+		for (rep = 0; rep < opt_reps; rep++)
+			for (k = 0; k < NKINDS; k++)
+				if (kind_on(&all_kinds[k], false))
+					v[k][rep] = conn_rep(all_kinds[k].fam, all_kinds[k].type,
+							     clients[c], &refused[k]);
+		for (k = 0; k < NKINDS; k++) {
+			const struct kind *kd = &all_kinds[k];
+
+			if (!kind_on(kd, false))
+				continue;
+			show(record("conn", "rate", clients[c], kd->fam, kd->type,
+				    "conn/s", v[k], opt_reps),
+			     clients[c] == 1 ? "1 client" : "2 clients");
+			if (refused[k])
+				note("conn: %s %s, %d clients: %ld connects refused (queue full) and retried",
+				     fam_names[kd->fam], type_name(kd->type), clients[c], refused[k]);
+		}
+	}
+	use_one_cpu(false);
+}
+
+/* ---- case rtt: round-trip latency ---------------------------------------- */
+
+struct echo {
+	int fd, type;
+	size_t size;
+	long bytes;
+};
+
+static void *echo_server(void *arg)
+{
+	struct echo *e = arg;
+	char *buf = xmalloc(e->size);
+
+	while (recv_msg(e->fd, e->type, buf, e->size)) {
+		send_full(e->fd, buf, e->size);
+		e->bytes += e->size;
+	}
+	free(buf);
+	return NULL;
+}
+
+struct rtt_conn {
+	int lfd, fd, type;
+	size_t size;
+	long sent;
+	char *sbuf, *rbuf;
+	struct echo e;
+	pthread_t srv;
+};
+
+static void rtt_open(struct rtt_conn *c, enum fam f, int type, size_t size)
+{
+	struct addr a;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->type = type;
+	c->size = size;
+	c->sbuf = xmalloc(size);
+	c->rbuf = xmalloc(size);
+	for (i = 0; i < size; i++)
+		c->sbuf[i] = (char)(i * 7 + 3);
+	c->lfd = make_listener(f, type, 16, &a);
+	c->fd = connect_to(f, type, &a, NULL);
+	c->e.fd = xaccept(c->lfd);
+	c->e.type = type;
+	c->e.size = size;
+	if (f == TCP) {
+		set_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+		set_int(c->e.fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+	}
+	start_thread(&c->srv, echo_server, &c->e);
+}
+
+/* Ping-pong for @secs; returns the mean µs per round trip. */
+static double rtt_measure(struct rtt_conn *c, double secs)
+{
+	size_t stamp = c->size < sizeof(c->sent) ? c->size : sizeof(c->sent);
+	double t0 = now(), t;
+	long iters = 0;
+
+	do {
+		memcpy(c->sbuf, &c->sent, stamp);	/* every message differs */
+		send_full(c->fd, c->sbuf, c->size);
+		if (!recv_msg(c->fd, c->type, c->rbuf, c->size))
+			check_failed("the echo server closed early");
+		if (memcmp(c->sbuf, c->rbuf, c->size))
+			check_failed("the echo differs from what was sent");
+		c->sent += c->size;
+		iters++;
+		t = now();
+	} while (t < t0 + secs);
+	return (t - t0) / iters * 1e6;
+}
+
+static void rtt_close(struct rtt_conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	pthread_join(c->srv, NULL);
+	if (c->e.bytes != c->sent)
+		check_failed("the server echoed %ld bytes of %ld", c->e.bytes, c->sent);
+	close(c->e.fd);
+	close(c->fd);
+	close(c->lfd);
+	free(c->sbuf);
+	free(c->rbuf);
+}
+
+static void case_rtt(void)
+{
+	static const size_t sizes[] = { 1, 4 * KIB };
+	static struct rtt_conn conns[NKINDS];
+	double v[NKINDS][MAX_REPS];
+	int s, k, rep;
+
+	use_one_cpu(true);
+	for (s = 0; s < 2; s++) {
+		progress("rtt: %s ping-pong (%s), %d reps of %.2f s",
+			 s ? "4 KiB" : "1-byte", where(), opt_reps, opt_time);
+		for (k = 0; k < NKINDS; k++) {
+			if (!kind_on(&all_kinds[k], false))
+				continue;
+			rtt_open(&conns[k], all_kinds[k].fam, all_kinds[k].type, sizes[s]);
+			rtt_measure(&conns[k], opt_time / 4);	/* warm-up */
+		}
+		for (rep = 0; rep < opt_reps; rep++)
+			for (k = 0; k < NKINDS; k++)
+				if (kind_on(&all_kinds[k], false))
+					v[k][rep] = rtt_measure(&conns[k], opt_time);
+		for (k = 0; k < NKINDS; k++) {
+			if (!kind_on(&all_kinds[k], false))
+				continue;
+			rtt_close(&conns[k]);
+			show(record("rtt", "rtt", sizes[s], all_kinds[k].fam, all_kinds[k].type,
+				    "us", v[k], opt_reps),
+			     s ? "round trip, 4 KiB" : "round trip, 1 byte");
+		}
+	}
+	use_one_cpu(false);
+}
+
+/* ---- case tput: throughput ------------------------------------------------ */
+
+/* FNV-1a, 64-bit: the checked pass's checksum of the whole stream. */
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct tput {
+	int fd, type;
+	size_t wsize, total;
+	bool full;		/* the checked pass: random data, checksummed */
+	uint64_t sum;
+	pthread_barrier_t bar;
+};
+
+/*
+ * Write @total bytes in @wsize writes. The first 8 bytes of write number
+ * c hold c (so a lost, repeated or reordered write is seen at once); in
+ * the checked pass the rest is random and the whole stream checksummed.
+ */
+static void *tput_writer(void *arg)
+{
+	struct tput *t = arg;
+	unsigned char *buf = xmalloc(t->wsize);
+	uint64_t c, nchunks = t->total / t->wsize, seed = 88172645463325252ULL;
+	size_t i;
+
+	for (i = 0; i < t->wsize; i++)
+		buf[i] = (unsigned char)(i * 131 + 7);
+	t->sum = FNV_INIT;
+	pthread_barrier_wait(&t->bar);
+	for (c = 0; c < nchunks; c++) {
+		if (t->full) {
+			for (i = 8; i + 8 <= t->wsize; i += 8) {
+				uint64_t r = xorshift(&seed);
+
+				memcpy(buf + i, &r, 8);
+			}
+		}
+		memcpy(buf, &c, 8);
+		if (t->full)
+			t->sum = fnv(t->sum, buf, t->wsize);
+		send_full(t->fd, buf, t->wsize);
+	}
+	if (shutdown(t->fd, SHUT_WR))
+		die("shutdown(SHUT_WR)");
+	free(buf);
+	return NULL;
+}
+
+/* Check the chunk numbers that lie in @buf, bytes [@off, @off + @n) of the stream. */
+static void tput_check_headers(const unsigned char *buf, uint64_t off, size_t n,
+			       size_t wsize)
+{
+	uint64_t c, start, end = off + n, p;
+
+	for (c = off / wsize; c * wsize < end; c++) {
+		start = c * wsize;
+		for (p = start > off ? start : off; p < start + 8 && p < end; p++)
+			if (buf[p - off] != ((c >> (8 * (p - start))) & 0xff))
+				check_failed("stream byte %llu: write %llu's header is wrong "
+					     "(lost, repeated or reordered data)",
+					     (unsigned long long)p, (unsigned long long)c);
+	}
+}
+
+static double tput_rep(enum fam f, int type, size_t wsize, size_t total, bool full)
+{
+	unsigned char *buf = xmalloc(wsize);
+	uint64_t off = 0, sum = FNV_INIT;
+	struct tput t;
+	struct addr a;
+	pthread_t w;
+	double t0, t1;
+	int lfd, fd;
+	ssize_t n;
+
+	memset(&t, 0, sizeof(t));
+	lfd = make_listener(f, type, 16, &a);
+	t.fd = connect_to(f, type, &a, NULL);
+	fd = xaccept(lfd);
+	close(lfd);
+	t.type = type;
+	t.wsize = wsize;
+	t.total = total / wsize * wsize;
+	t.full = full;
+	barrier_init(&t.bar, 2);
+	start_thread(&w, tput_writer, &t);
+	pthread_barrier_wait(&t.bar);
+	t0 = now();
+	for (;;) {
+		n = recv(fd, buf, wsize, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("recv()");
+		if (n == 0)
+			break;
+		if (type == SOCK_SEQPACKET && (size_t)n != wsize)
+			check_failed("a %zu-byte record arrived as %zd bytes", wsize, n);
+		tput_check_headers(buf, off, n, wsize);
+		if (full)
+			sum = fnv(sum, buf, n);
+		off += n;
+	}
+	t1 = now();
+	pthread_join(w, NULL);
+	if (off != t.total)
+		check_failed("received %llu bytes of %zu sent",
+			     (unsigned long long)off, t.total);
+	if (full && sum != t.sum)
+		check_failed("checksum of the received stream %016llx, of the sent one %016llx",
+			     (unsigned long long)sum, (unsigned long long)t.sum);
+	close(fd);
+	close_abort(t.fd, f);
+	pthread_barrier_destroy(&t.bar);
+	free(buf);
+	return t.total / (t1 - t0) / MIB;
+}
+
+/* memcpy() of @total bytes in @wsize pieces between two buffers. */
+static double memcpy_rep(size_t wsize, size_t total)
+{
+	char *src = xmalloc(wsize), *dst = xmalloc(wsize);
+	size_t i, n = total / wsize;
+	double t0, t1;
+
+	memset(src, 0x5a, wsize);
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		memcpy(dst, src, wsize);
+		__asm__ __volatile__("" : : "r"(dst), "r"(src) : "memory");
+	}
+	t1 = now();
+	if (dst[wsize - 1] != 0x5a)
+		check_failed("memcpy");
+	free(src);
+	free(dst);
+	return n * wsize / (t1 - t0) / MIB;
+}
+
+static void case_tput(void)
+{
+	static const size_t sizes[] = { 4 * KIB, 64 * KIB };
+	double v[NKINDS + 1][MAX_REPS];
+	int k, s, rep;
+
+	use_one_cpu(true);
+	for (s = 0; s < 2; s++) {
+		progress("tput: %zu KiB writes (%s), %d reps of %ld MiB, after a checksummed "
+			 "pass of %ld MiB", sizes[s] / KIB, where(), opt_reps, opt_bytes / MIB,
+			 opt_check_bytes / MIB);
+		for (k = 0; k < NKINDS; k++)
+			if (kind_on(&all_kinds[k], false))
+				tput_rep(all_kinds[k].fam, all_kinds[k].type, sizes[s],
+					 opt_check_bytes, true);
+		for (rep = 0; rep < opt_reps; rep++) {
+			v[NKINDS][rep] = memcpy_rep(sizes[s], opt_bytes);
+			for (k = 0; k < NKINDS; k++)
+				if (kind_on(&all_kinds[k], false))
+					v[k][rep] = tput_rep(all_kinds[k].fam, all_kinds[k].type,
+							     sizes[s], opt_bytes, false);
+		}
+		show(record("tput", "throughput", sizes[s], MEMCPY, SOCK_STREAM, "MiB/s",
+			    v[NKINDS], opt_reps), s ? "64 KiB copies" : "4 KiB copies");
+		for (k = 0; k < NKINDS; k++)
+			if (kind_on(&all_kinds[k], false))
+				show(record("tput", "throughput", sizes[s], all_kinds[k].fam,
+					    all_kinds[k].type, "MiB/s", v[k], opt_reps),
+				     s ? "64 KiB writes" : "4 KiB writes");
+	}
+	use_one_cpu(false);
+}
+
+/* ---- case listen: the cost of a second listen() ------------------------- */
+
+static void listen_fill(int lfd, const struct addr *a, int *fds, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		fds[i] = xsocket(CU, SOCK_STREAM);
+		if (connect(fds[i], &a->u.sa, a->len))
+			die("connect() %d of %d to a listener with room", i + 1, to);
+	}
+	if (cu_getint(lfd, CU_PENDING) != to)
+		check_failed("CU_PENDING is %d after %d connects",
+			     cu_getint(lfd, CU_PENDING), to);
+}
+
+static double timed_listen(int lfd, int backlog)
+{
+	double t0 = now(), t1;
+
+	if (listen(lfd, backlog))
+		die("listen(%d)", backlog);
+	t1 = now();
+	if (cu_getint(lfd, CU_BACKLOG) != backlog)
+		check_failed("CU_BACKLOG is %d after listen(%d)",
+			     cu_getint(lfd, CU_BACKLOG), backlog);
+	return (t1 - t0) * 1e6;
+}
+
+/* The newest @n - @keep clients must see the reset, the oldest @keep must not. */
+static void listen_check_resets(int *fds, int keep, int n)
+{
+	struct pollfd *p = xmalloc(n * sizeof(*p));
+	int i, hup;
+
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+	}
+	if (poll(p, n, 0) < 0)
+		die("poll(clients)");
+	for (i = 0; i < n; i++) {
+		hup = (p[i].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP);
+		if (hup != (i >= keep))
+			check_failed("client %d of %d %s after listen(%d)", i + 1, n,
+				     hup ? "was reset" : "was not reset", keep);
+	}
+	free(p);
+}
+
+static void listen_run(int n, int reps)
+{
+	double grow[MAX_REPS * 3], same[MAX_REPS * 3], shrink[MAX_REPS * 3];
+	double per[MAX_REPS * 3];
+	int *fds = xmalloc(n * sizeof(int)), lfd, rep, i, half = n / 2;
+	struct cu_listen_stats st0, st1;
+	struct addr a;
+
+	lfd = make_listener(CU, SOCK_STREAM, n, &a);
+	listen_fill(lfd, &a, fds, 0, n);
+	for (rep = 0; rep < reps; rep++) {
+		/*
+		 * Untimed, unchanged: the first call after thousands of connects
+		 * would also pay for the caches (and, under TCG, the soft TLB)
+		 * those connects emptied, more for a larger N.
+		 */
+		timed_listen(lfd, n);
+		grow[rep] = timed_listen(lfd, 2 * n);
+		same[rep] = timed_listen(lfd, 2 * n);
+		st0 = cu_stats(lfd);
+		shrink[rep] = timed_listen(lfd, half);
+		st1 = cu_stats(lfd);
+		per[rep] = shrink[rep] * 1e3 / (n - half);
+		if (cu_getint(lfd, CU_PENDING) != half ||
+		    st1.reset_shrink - st0.reset_shrink != (uint64_t)(n - half))
+			check_failed("listen(%d) with %d pending: %d left, %llu reset",
+				     half, n, cu_getint(lfd, CU_PENDING),
+				     (unsigned long long)(st1.reset_shrink - st0.reset_shrink));
+		listen_check_resets(fds, half, n);
+		/* back to N pending: room first, then new clients for the reset ones */
+		for (i = half; i < n; i++)
+			close(fds[i]);
+		if (listen(lfd, n))
+			die("listen(%d)", n);
+		listen_fill(lfd, &a, fds, half, n);
+	}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(lfd);
+	free(fds);
+	show(record("listen", "grow", n, CU, SOCK_STREAM, "us", grow, reps),
+	     "listen() grow");
+	show(record("listen", "unchanged", n, CU, SOCK_STREAM, "us", same, reps),
+	     "listen() unchanged");
+	show(record("listen", "shrink", n, CU, SOCK_STREAM, "us", shrink, reps),
+	     "listen() shrink");
+	record("listen", "shrink_per_reset", n, CU, SOCK_STREAM, "ns", per, reps);
+}
+
+static void case_listen(void)
+{
+	int n, reps = opt_reps * 3 > MAX_REPS ? MAX_REPS : opt_reps * 3;
+
+	if (!(opt_fams & (1u << CU)))
+		return;
+	use_one_cpu(true);
+	for (n = 16; n <= opt_max_n; n *= 4) {
+		if (2 * n > somaxconn) {
+			note("listen: N = %d skipped: growing to %d needs net.core.somaxconn >= %d (it is %d)",
+			     n, 2 * n, 2 * n, somaxconn);
+			continue;
+		}
+		progress("listen: N = %d pending, %d reps", n, reps);
+		listen_run(n, reps);
+	}
+	use_one_cpu(false);
+}
+
+/* ---- case mem: kernel memory per pending connection ---------------------- */
+
+struct meminfo {
+	long slab_kb;
+};
+
+static struct meminfo read_meminfo(void)
+{
+	struct meminfo m = { -1 };
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Slab: %ld", &m.slab_kb);
+	}
+	fclose(f);
+	if (m.slab_kb < 0)
+		check_failed("no Slab: in /proc/meminfo");
+	return m;
+}
+
+#define MAX_CACHES 512
+struct slabsnap {
+	int n;
+	char name[MAX_CACHES][64];
+	long objs[MAX_CACHES], size[MAX_CACHES];
+};
+
+static bool read_slabinfo(struct slabsnap *s)
+{
+	char line[512], name[64];
+	long active, num, size;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	s->n = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f) && s->n < MAX_CACHES) {
+		if (sscanf(line, "%63s %ld %ld %ld", name, &active, &num, &size) != 4)
+			continue;
+		snprintf(s->name[s->n], sizeof(s->name[0]), "%s", name);
+		s->objs[s->n] = active;
+		s->size[s->n] = size;
+		s->n++;
+	}
+	fclose(f);
+	return s->n > 0;
+}
+
+/* Where the memory of one pending connection goes: slab caches by bytes. */
+static char mem_detail[NFAM][400];
+
+static void slab_detail(enum fam f, const struct slabsnap *b,
+			const struct slabsnap *e, int n)
+{
+	struct { int i; double per; } top[6];
+	char *out = mem_detail[f];
+	int i, j, k, len = 0;
+
+	for (k = 0; k < 6; k++)
+		top[k].i = -1;
+
+	for (i = 0; i < e->n; i++) {
+		double per = 0;
+
+		for (j = 0; j < b->n; j++) {
+			if (!strcmp(b->name[j], e->name[i])) {
+				per = (double)(e->objs[i] - b->objs[j]) / n;
+				break;
+			}
+		}
+		if (j == b->n)
+			per = (double)e->objs[i] / n;
+		if (per < 0.5)
+			continue;
+		for (k = 0; k < 6; k++) {
+			if (top[k].i < 0 || per * e->size[i] > top[k].per * e->size[top[k].i]) {
+				memmove(&top[k + 1], &top[k], (5 - k) * sizeof(top[0]));
+				top[k].i = i;
+				top[k].per = per;
+				break;
+			}
+		}
+	}
+	for (k = 0; k < 6 && top[k].i >= 0; k++)
+		len += snprintf(out + len, sizeof(mem_detail[0]) - len, "%s%s %.2f x %ld B",
+				k ? ", " : "", e->name[top[k].i], top[k].per,
+				e->size[top[k].i]);
+}
+
+/*
+ * One repetition for family @f: the growth of Slab: in /proc/meminfo per
+ * connection while opt_pending connections wait on a listener. @detail:
+ * also which slab caches grew.
+ */
+static void mem_rep(enum fam f, bool detail, double *slab)
+{
+	static struct slabsnap sb, se;
+	int n = opt_pending, *fds = xmalloc(n * sizeof(int)), lfd, i, fd;
+	bool slabinfo = false;
+	struct meminfo m0, m1;
+	struct addr a;
+
+	lfd = make_listener(f, SOCK_STREAM, n, &a);
+	usleep(200000);	/* let RCU free what was closed before */
+	if (detail)
+		slabinfo = read_slabinfo(&sb);
+	m0 = read_meminfo();
+	for (i = 0; i < n; i++) {
+		fds[i] = xsocket(f, SOCK_STREAM);
+		if (connect(fds[i], &a.u.sa, a.len))
+			die("connect() %d of %d to a listener with room", i + 1, n);
+	}
+	m1 = read_meminfo();
+	if (slabinfo && read_slabinfo(&se))
+		slab_detail(f, &sb, &se, n);
+	*slab = (m1.slab_kb - m0.slab_kb) * 1024.0 / n;
+	if (f == CU && cu_getint(lfd, CU_PENDING) != n)
+		check_failed("CU_PENDING %d with %d connected", cu_getint(lfd, CU_PENDING), n);
+	for (i = 0; i < n; i++) {
+		fd = xaccept(lfd);
+		close_abort(fd, f);
+	}
+	check_queue_empty(lfd);
+	for (i = 0; i < n; i++)
+		close_abort(fds[i], f);
+	close(lfd);
+	free(fds);
+}
+
+static void case_mem(void)
+{
+	double slab[TCP + 1][MAX_REPS];
+	enum fam f;
+	int rep;
+
+	if (opt_pending > somaxconn) {
+		note("mem: %d pending need net.core.somaxconn >= %d (it is %d): case skipped",
+		     opt_pending, opt_pending, somaxconn);
+		return;
+	}
+	progress("mem: %d pending connections, %d reps", opt_pending, opt_reps);
+	for (rep = 0; rep < opt_reps; rep++)
+		for (f = CU; f <= TCP; f++)
+			if (opt_fams & (1u << f))
+				mem_rep(f, rep == 0, &slab[f][rep]);
+	for (f = CU; f <= TCP; f++) {
+		if (!(opt_fams & (1u << f)))
+			continue;
+		show(record("mem", "slab_per_pending", opt_pending, f, SOCK_STREAM, "bytes",
+			    slab[f], opt_reps), "slab per pending conn");
+	}
+}
+
+/* ---- case scale: many ports bound, many acceptors -------------------------- */
+
+/* Address numbers of the sockets that fill the port space, and of the timed ones. */
+static unsigned long filler_id(enum fam f, long i)
+{
+	return f == TCP ? 21000 + i : 100000 + i;
+}
+
+static unsigned long fresh_id(enum fam f, long i)
+{
+	return f == TCP ? 10000 + i % 10000 : 10000000 + i;
+}
+
+static void scale_bind(enum fam f)
+{
+	static const long counts[] = { 10, 1000, 100000 };
+	long nfill = 0, fresh = 0, iters, want;
+	int *fill = NULL, lfd, c, s, rep, i;
+	double v[MAX_REPS], t0, t1, sum, start;
+	struct addr a, b;
+
+	lfd = make_listener(f, SOCK_STREAM, 4096, &a);
+	for (i = 0; i < 3; i++) {
+		want = counts[i];
+		if (want > opt_ports)
+			break;
+		if (f == TCP && want > 10000) {
+			note("scale: TCP bind+connect with %ld ports bound skipped: TCP ports are 16-bit "
+			     "and 1024..65535 also hold the ephemeral range", want);
+			break;
+		}
+		fill = realloc(fill, want * sizeof(int));
+		if (!fill)
+			die("realloc");
+		progress("scale: %s bind+connect with %ld ports bound, %d reps of %.2f s",
+			 fam_names[f], want, opt_reps, opt_time);
+		for (; nfill < want; nfill++) {
+			fill[nfill] = xsocket(f, SOCK_STREAM);
+			if (f == TCP)
+				set_int(fill[nfill], SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+			addr_make(&b, f, filler_id(f, nfill));
+			if (bind(fill[nfill], &b.u.sa, b.len))
+				die("bind() of port %ld", nfill);
+		}
+		usleep(500000);	/* let a hash table's deferred resize finish */
+		for (rep = 0; rep < opt_reps; rep++) {
+			sum = 0;
+			iters = 0;
+			start = now();
+			do {
+				s = xsocket(f, SOCK_STREAM);
+				if (f == TCP)
+					set_int(s, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+				addr_make(&b, f, fresh_id(f, fresh++));
+				t0 = now();
+				if (bind(s, &b.u.sa, b.len))
+					die("bind() with %ld ports bound", nfill);
+				if (connect(s, &a.u.sa, a.len))
+					die("connect() with %ld ports bound", nfill);
+				t1 = now();
+				sum += t1 - t0;
+				iters++;
+				c = xaccept(lfd);
+				close_abort(s, f);
+				close(c);
+			} while (t1 < start + opt_time);
+			v[rep] = sum / iters * 1e6;
+		}
+		show(record("scale", "bind_connect", want, f, SOCK_STREAM, "us", v, opt_reps),
+		     want == 10 ? "bind+connect, 10 bound" :
+		     want == 1000 ? "bind+connect, 1000 bound" : "bind+connect, 100000 bound");
+	}
+	check_queue_empty(lfd);
+	progress("scale: closing %ld %s sockets", nfill, fam_names[f]);
+	for (i = 0; i < nfill; i++)
+		close(fill[i]);
+	free(fill);
+	close(lfd);
+}
+
+struct acc_run {
+	int lfd, total;
+	int *fds;
+	atomic_int claims;
+	pthread_barrier_t bar;
+};
+
+static void *acc_thread(void *arg)
+{
+	struct acc_run *r = arg;
+	int i;
+
+	pthread_barrier_wait(&r->bar);
+	while ((i = atomic_fetch_add(&r->claims, 1)) < r->total)
+		r->fds[i] = xaccept(r->lfd);
+	return NULL;
+}
+
+static double accept_rep(enum fam f, int nthreads, int n)
+{
+	int *cl = xmalloc(n * sizeof(int)), i;
+	unsigned char *seen = xmalloc(n);
+	struct acc_run r;
+	pthread_t t[4];
+	struct addr a;
+	double t0, t1;
+	uint32_t id;
+
+	memset(&r, 0, sizeof(r));
+	r.total = n;
+	r.fds = xmalloc(n * sizeof(int));
+	r.lfd = make_listener(f, SOCK_STREAM, n, &a);
+	for (i = 0; i < n; i++) {
+		cl[i] = connect_to(f, SOCK_STREAM, &a, NULL);
+		id = i;
+		send_full(cl[i], &id, sizeof(id));
+	}
+	barrier_init(&r.bar, nthreads + 1);
+	for (i = 0; i < nthreads; i++)
+		start_thread(&t[i], acc_thread, &r);
+	t0 = now();
+	pthread_barrier_wait(&r.bar);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	t1 = now();
+	check_queue_empty(r.lfd);
+	for (i = 0; i < n; i++) {
+		if (recv_msg(r.fds[i], SOCK_STREAM, &id, sizeof(id)) != sizeof(id))
+			check_failed("an accepted connection has no data");
+		if (id >= (uint32_t)n || seen[id]++)
+			check_failed("connection %u accepted twice (or unknown)", id);
+		close(r.fds[i]);
+	}
+	for (i = 0; i < n; i++)
+		close_abort(cl[i], f);
+	close(r.lfd);
+	pthread_barrier_destroy(&r.bar);
+	free(r.fds);
+	free(cl);
+	free(seen);
+	return n / (t1 - t0);
+}
+
+static void case_scale(void)
+{
+	static const int threads[] = { 1, 2, 4 };
+	int n = opt_accept > somaxconn ? somaxconn : opt_accept;
+	double v[TCP + 1][MAX_REPS];
+	enum fam f;
+	int t, rep;
+
+	use_one_cpu(true);
+	for (f = CU; f <= TCP; f++)
+		if (opt_fams & (1u << f))
+			scale_bind(f);
+	use_one_cpu(false);
+	for (t = 0; t < 3; t++) {
+		progress("scale: %d pending connections taken by %d acceptor thread%s (%s), %d reps",
+			 n, threads[t], threads[t] > 1 ? "s" : "", where(), opt_reps);
+		for (rep = 0; rep < opt_reps; rep++)
+			for (f = CU; f <= TCP; f++)
+				if (opt_fams & (1u << f))
+					v[f][rep] = accept_rep(f, threads[t], n);
+		for (f = CU; f <= TCP; f++)
+			if (opt_fams & (1u << f))
+				show(record("scale", "accept_rate", threads[t], f, SOCK_STREAM,
+					    "conn/s", v[f], opt_reps),
+				     threads[t] == 1 ? "accept, 1 thread" :
+				     threads[t] == 2 ? "accept, 2 threads" : "accept, 4 threads");
+	}
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+static const char *fmtv(char *buf, size_t size, double v)
+{
+	if (v >= 100)
+		snprintf(buf, size, "%.0f", v);
+	else if (v >= 10)
+		snprintf(buf, size, "%.1f", v);
+	else
+		snprintf(buf, size, "%.2f", v);
+	return buf;
+}
+
+static void row_label(char *buf, size_t size, const struct result *r)
+{
+	const char *t = type_name(r->type);
+
+	if (!strcmp(r->cs, "conn"))
+		snprintf(buf, size, "connect+accept+close, %ld client%s, %s (conn/s)",
+			 r->param, r->param > 1 ? "s" : "", t);
+	else if (!strcmp(r->cs, "rtt"))
+		snprintf(buf, size, "round trip, %s, %s (µs)",
+			 r->param == 1 ? "1 byte" : "4 KiB", t);
+	else if (!strcmp(r->cs, "tput"))
+		snprintf(buf, size, "throughput, %ld KiB writes, %s (MiB/s)",
+			 r->param / KIB, t);
+	else if (!strcmp(r->metric, "slab_per_pending"))
+		snprintf(buf, size, "slab per pending connection, %ld pending (bytes)",
+			 r->param);
+	else if (!strcmp(r->metric, "bind_connect"))
+		snprintf(buf, size, "bind+connect, %ld ports bound (µs)", r->param);
+	else if (!strcmp(r->metric, "accept_rate"))
+		snprintf(buf, size, "accept, %ld thread%s on one listener (conn/s)",
+			 r->param, r->param > 1 ? "s" : "");
+	else
+		snprintf(buf, size, "%s %s %ld (%s)", r->cs, r->metric, r->param, r->unit);
+}
+
+/* The target of issue 7 for a row, as a ratio to AF_UNIX: >= (1) or <= (-1). */
+static int target_of(const struct result *r, double *ratio)
+{
+	if (!strcmp(r->cs, "conn")) {
+		*ratio = 1.5;
+		return 1;
+	}
+	if (!strcmp(r->cs, "rtt")) {
+		*ratio = 0.85;
+		return -1;
+	}
+	if (!strcmp(r->cs, "tput")) {
+		*ratio = 1.2;
+		return 1;
+	}
+	if (!strcmp(r->metric, "slab_per_pending")) {
+		*ratio = 1.0;
+		return -1;
+	}
+	return 0;
+}
+
+static int holds_total, misses_total;
+
+static void verdict(FILE *out, bool holds)
+{
+	fprintf(out, " %s |\n", holds ? "holds" : "**misses**");
+	if (holds)
+		holds_total++;
+	else
+		misses_total++;
+}
+
+static void write_main_table(FILE *out)
+{
+	char label[160], b1[32], b2[32], b3[32];
+	const struct result *r, *u, *t, *base;
+	double want, ratio;
+	int i, dir;
+
+	fprintf(out, "| case | AF_CUSTOM | AF_UNIX | TCP | vs AF_UNIX | vs TCP | target (vs AF_UNIX) | |\n");
+	fprintf(out, "|---|---:|---:|---:|---:|---:|---|---|\n");
+	for (i = 0; i < nresults; i++) {
+		r = &results[i];
+		if (r->fam != CU || !strcmp(r->cs, "listen"))
+			continue;
+		u = find(r->cs, r->metric, r->param, UNX, r->type);
+		t = r->type == SOCK_STREAM ? find(r->cs, r->metric, r->param, TCP, r->type) : NULL;
+		row_label(label, sizeof(label), r);
+		fprintf(out, "| %s | %s | %s | %s | ", label, fmtv(b1, sizeof(b1), r->med),
+			u ? fmtv(b2, sizeof(b2), u->med) : "–",
+			t ? fmtv(b3, sizeof(b3), t->med) : "–");
+		if (u && u->med > 0)
+			fprintf(out, "%.2fx | ", ratio_to(r, u));
+		else
+			fprintf(out, "– | ");
+		if (t && t->med > 0)
+			fprintf(out, "%.2fx | ", ratio_to(r, t));
+		else
+			fprintf(out, "– | ");
+		dir = target_of(r, &want);
+		if (!strcmp(r->metric, "bind_connect") && r->param > 10 &&
+		    (base = find("scale", "bind_connect", 10, CU, r->type))) {
+			ratio = r->med / base->med;
+			fprintf(out, "flat: within 2x of 10 ports: %.2fx |", ratio);
+			verdict(out, ratio <= 2);
+		} else if (dir && u && u->med > 0) {
+			ratio = ratio_to(r, u);
+			fprintf(out, "%s %.2fx |", dir > 0 ? "≥" : "≤", want);
+			verdict(out, dir > 0 ? ratio >= want : ratio <= want);
+		} else {
+			fprintf(out, " | |\n");
+		}
+	}
+}
+
+static void write_tput_table(FILE *out)
+{
+	static const long sizes[] = { 4 * KIB, 64 * KIB };
+	static const struct kind kinds[] = {
+		{ CU, SOCK_STREAM }, { CU, SOCK_SEQPACKET }, { UNX, SOCK_STREAM },
+		{ UNX, SOCK_SEQPACKET }, { TCP, SOCK_STREAM },
+	};
+	const struct result *m, *r;
+	char b[32];
+	int s, k;
+
+	if (!find("tput", "throughput", 4 * KIB, MEMCPY, SOCK_STREAM))
+		return;
+	fprintf(out, "\nThroughput against the machine's memcpy() speed with the same buffer size "
+		"(one thread; a copy-in/copy-out path moves every byte twice):\n\n");
+	fprintf(out, "| writes | memcpy (MiB/s) | AF_CUSTOM stream | AF_CUSTOM seqpacket | "
+		"AF_UNIX stream | AF_UNIX seqpacket | TCP |\n");
+	fprintf(out, "|---|---:|---:|---:|---:|---:|---:|\n");
+	for (s = 0; s < 2; s++) {
+		m = find("tput", "throughput", sizes[s], MEMCPY, SOCK_STREAM);
+		if (!m)
+			continue;
+		fprintf(out, "| %ld KiB | %s |", sizes[s] / KIB, fmtv(b, sizeof(b), m->med));
+		for (k = 0; k < 5; k++) {
+			r = find("tput", "throughput", sizes[s], kinds[k].fam, kinds[k].type);
+			if (r)
+				fprintf(out, " %.2f |", ratio_to(r, m));
+			else
+				fprintf(out, " – |");
+		}
+		fprintf(out, "\n");
+	}
+}
+
+static void write_listen_table(FILE *out)
+{
+	const struct result *g, *u, *s, *p, *g0 = NULL, *u0 = NULL, *p0 = NULL;
+	const struct result *gl = NULL, *ul = NULL, *pl = NULL;
+	char b1[32], b2[32], b3[32], b4[32];
+	double ratio;
+	int n;
+
+	if (!find("listen", "grow", 16, CU, SOCK_STREAM))
+		return;
+	fprintf(out, "\nAF_CUSTOM listen() on a listener with N connections pending "
+		"(backlog N; grow: to 2N; unchanged: 2N again; shrink: to N/2, resetting N/2), "
+		"median µs of one call:\n\n");
+	fprintf(out, "| N pending | grow (µs) | unchanged (µs) | shrink (µs) | shrink per reset connection (ns) |\n");
+	fprintf(out, "|---:|---:|---:|---:|---:|\n");
+	for (n = 16; n <= opt_max_n; n *= 4) {
+		g = find("listen", "grow", n, CU, SOCK_STREAM);
+		u = find("listen", "unchanged", n, CU, SOCK_STREAM);
+		s = find("listen", "shrink", n, CU, SOCK_STREAM);
+		p = find("listen", "shrink_per_reset", n, CU, SOCK_STREAM);
+		if (!g || !u || !s || !p)
+			continue;
+		if (!g0) {
+			g0 = g;
+			u0 = u;
+		}
+		if (!p0 && n >= 256)	/* where the fixed cost of a call no longer counts */
+			p0 = p;
+		gl = g;
+		ul = u;
+		pl = p;
+		fprintf(out, "| %d | %s | %s | %s | %s |\n", n, fmtv(b1, sizeof(b1), g->med),
+			fmtv(b2, sizeof(b2), u->med), fmtv(b3, sizeof(b3), s->med),
+			fmtv(b4, sizeof(b4), p->med));
+	}
+	if (!g0 || gl == g0)
+		return;
+	fprintf(out, "\n| listen() target | measured | |\n|---|---|---|\n");
+	ratio = gl->med / g0->med;
+	fprintf(out, "| grow independent of N: N = %ld within 2x of N = %ld (an O(N) one: %ldx) | %.2fx |",
+		gl->param, g0->param, gl->param / g0->param, ratio);
+	verdict(out, ratio <= 2);
+	ratio = ul->med / u0->med;
+	fprintf(out, "| unchanged independent of N: N = %ld within 2x of N = %ld | %.2fx |",
+		ul->param, u0->param, ratio);
+	verdict(out, ratio <= 2);
+	if (!p0 || pl == p0)
+		return;
+	ratio = pl->med / p0->med;
+	fprintf(out, "| shrink linear in the resets: time per reset at N = %ld within 3x of N = %ld "
+		"(a quadratic one: %ldx) | %.2fx |", pl->param, p0->param, pl->param / p0->param, ratio);
+	verdict(out, ratio <= 3);
+}
+
+static void write_mem_detail(FILE *out)
+{
+	enum fam f;
+	bool any = false;
+
+	for (f = CU; f <= TCP; f++)
+		any |= mem_detail[f][0] != 0;
+	if (!any)
+		return;
+	fprintf(out, "\nSlab objects per pending connection (client and server side, "
+		"from /proc/slabinfo, largest first; merged caches show under one name):\n\n");
+	for (f = CU; f <= TCP; f++)
+		if (mem_detail[f][0])
+			fprintf(out, "- %s: %s\n", fam_names[f], mem_detail[f]);
+}
+
+static void machine_line(FILE *out)
+{
+	struct utsname u;
+	char line[256], model[128] = "?";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char *p;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "model name", 10) && (p = strchr(line, ':'))) {
+				snprintf(model, sizeof(model), "%s", p + 2);
+				model[strcspn(model, "\n")] = 0;
+				break;
+			}
+		}
+		fclose(f);
+	}
+	uname(&u);
+	fprintf(out, "Kernel %s, %ld CPUs (%s); `%s`; medians of %d repetitions "
+		"(listen: %d), %.2f s per timed repetition, %ld MiB per throughput run.\n",
+		u.release, sysconf(_SC_NPROCESSORS_ONLN), model, cmdline, opt_reps,
+		opt_reps * 3 > MAX_REPS ? MAX_REPS : opt_reps * 3, opt_time, opt_bytes / MIB);
+}
+
+static void write_markdown(FILE *out)
+{
+	int i;
+
+	holds_total = misses_total = 0;
+	fprintf(out, "## cu_bench results\n\n");
+	machine_line(out);
+	fprintf(out, "%s\n", opt_pin == PIN_ONE ? "`--pin one`: the threads of every measurement ran on one CPU." :
+		opt_pin == PIN_NONE ? "`--pin none`: threads ran on any CPU." :
+		"`--pin auto`: ping-pong, throughput and the 1-client connection rate ran their "
+		"threads on one CPU (taking turns: the socket path, not the cost of waking another "
+		"CPU); the 2-client connection rate and the acceptor threads on any CPU.");
+	fprintf(out, "\nValues are medians of the repetitions. Ratios are AF_CUSTOM's value "
+		"divided by the other family's, in the same run: the median of the ratios "
+		"of each repetition, in which the families took turns (bind+connect: the "
+		"ratio of the medians). Higher is better for rates and MiB/s, lower for "
+		"µs and bytes.\n\n");
+	write_main_table(out);
+	write_tput_table(out);
+	write_listen_table(out);
+	write_mem_detail(out);
+	if (nnotes) {
+		fprintf(out, "\nNotes:\n\n");
+		for (i = 0; i < nnotes; i++)
+			fprintf(out, "- %s\n", notes[i]);
+	}
+	fprintf(out, "\nTargets: %d hold, %d missed.\n", holds_total, misses_total);
+}
+
+static void write_csv(FILE *out)
+{
+	int i;
+
+	fprintf(out, "case,metric,param,family,type,unit,median,min,max,reps\n");
+	for (i = 0; i < nresults; i++) {
+		const struct result *r = &results[i];
+
+		fprintf(out, "%s,%s,%ld,%s,%s,%s,%.6g,%.6g,%.6g,%d\n", r->cs, r->metric,
+			r->param, fam_keys[r->fam], r->fam == MEMCPY ? "-" : type_name(r->type),
+			r->unit, r->med, r->min, r->max, r->reps);
+	}
+}
+
+static void mkdirs(const char *dir)
+{
+	char path[4096], *p;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		die("mkdir %s", dir);
+}
+
+static void write_files(void)
+{
+	char path[4200];
+	FILE *f;
+
+	mkdirs(opt_out);
+	snprintf(path, sizeof(path), "%s/results.csv", opt_out);
+	f = fopen(path, "w");
+	if (!f)
+		die("%s", path);
+	write_csv(f);
+	if (fclose(f))
+		die("%s", path);
+	snprintf(path, sizeof(path), "%s/results.md", opt_out);
+	f = fopen(path, "w");
+	if (!f)
+		die("%s", path);
+	write_markdown(f);
+	if (fclose(f))
+		die("%s", path);
+	progress("results written to %s/results.md and %s/results.csv", opt_out, opt_out);
+}
+
+/* ---- setup and options ------------------------------------------------------ */
+
+static void find_family(void)
+{
+	FILE *f = fopen("/sys/module/af_custom/parameters/family", "r");
+
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &cu_family) != 1)
+		cu_family = AF_CUSTOM;
+	fclose(f);
+}
+
+static void read_somaxconn(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+
+	if (!f || fscanf(f, "%d", &somaxconn) != 1)
+		somaxconn = 4096;
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Raise the file limit to what the chosen cases hold open at once; if it
+ * cannot be, bind fewer ports in the scale case.
+ */
+static void raise_nofile(void)
+{
+	long base = 3L * opt_pending + 1000, need = base;
+	struct rlimit rl;
+
+	if (opt_cases & (1u << C_SCALE))
+		need += opt_ports;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		die("getrlimit");
+	if ((long)rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if ((long)rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		note("the file limit could only be raised to %ld, %ld are needed "
+		     "(run as root, or ulimit -n %ld)", (long)rl.rlim_max, need, need);
+		if ((opt_cases & (1u << C_SCALE)) && (long)rl.rlim_max - base < opt_ports) {
+			opt_ports = (long)rl.rlim_max - base;
+			note("scale: at most %ld ports bound, for want of file descriptors",
+			     opt_ports);
+		}
+	}
+}
+
+static long parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	switch (*end) {
+	case 'k': case 'K': v *= KIB; end++; break;
+	case 'm': case 'M': v *= MIB; end++; break;
+	case 'g': case 'G': v *= 1024.0 * MIB; end++; break;
+	}
+	if (*end || v < 1) {
+		fprintf(stderr, "cu_bench: bad size '%s'\n", s);
+		exit(2);
+	}
+	return (long)v;
+}
+
+static unsigned int parse_list(const char *arg, const char *const *names, int n,
+			       const char *what)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int mask = 0;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, "all")) {
+			mask |= (1u << n) - 1;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (!strcmp(tok, names[i]))
+				break;
+		if (i == n) {
+			fprintf(stderr, "cu_bench: unknown %s '%s'\n", what, tok);
+			exit(2);
+		}
+		mask |= 1u << i;
+	}
+	return mask;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: cu_bench [options]\n"
+"\n"
+"Measures AF_CUSTOM against AF_UNIX and TCP on 127.0.0.1, each case in the\n"
+"same run, and prints a table of medians with AF_CUSTOM's ratios to AF_UNIX\n"
+"and TCP, and the targets of issue 7. Progress goes to stderr, the table to\n"
+"stdout and, as results.md and results.csv, to the results directory.\n"
+"\n"
+"Cases (all by default; SOCK_STREAM, and SOCK_SEQPACKET for AF_CUSTOM and\n"
+"AF_UNIX where marked *):\n"
+"  conn    connect + accept + close of both ends, 1 then 2 client threads,\n"
+"          one acceptor (conn/s) *\n"
+"  rtt     ping-pong round trip, 1 byte and 4 KiB (mean µs per round trip) *\n"
+"  tput    one-way throughput, 4 KiB and 64 KiB writes (MiB/s), and\n"
+"          memcpy() with the same sizes, the bound it is reported against *\n"
+"  listen  AF_CUSTOM: time of one listen() that grows the backlog (N to 2N),\n"
+"          leaves it (2N), shrinks it to N/2 resetting N/2, N = 16, 64, 256,\n"
+"          1024, 4096 pending (needs net.core.somaxconn >= 2N)\n"
+"  mem     slab bytes per pending connection (client plus server side),\n"
+"          /proc/meminfo Slab: before and after --pending connects\n"
+"  scale   bind+connect with 10, 1000, 100000 ports bound (TCP: up to\n"
+"          1000, ports are 16-bit); accept rate of --accept pending\n"
+"          connections taken by 1, 2, 4 acceptor threads on one listener\n"
+"\n"
+"Checks (a failure stops the run, exit status 1): each connection accepted\n"
+"exactly once; bytes received equal bytes sent; echoes equal to the sent\n"
+"data; a checksum of a whole stream (a first, untimed throughput pass of\n"
+"--check-bytes) and the number of every write in each timed pass; queue\n"
+"lengths, reset counts and which clients a shrinking listen() resets.\n"
+"\n"
+"Options:\n"
+"  --case NAME[,NAME]   run only these cases (repeatable; 'all')\n"
+"  --families LIST      cu,unix,tcp (default all three)\n"
+"  --reps N             repetitions of each measurement, median kept (default %d;\n"
+"                       the listen case does 3N)\n"
+"  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
+"  --bytes SIZE         bytes per throughput run, K/M/G suffixes (default %ldM)\n"
+"  --check-bytes SIZE   bytes of the checksummed throughput pass (default %ldM)\n"
+"  --pending N          pending connections of the mem case (default %d)\n"
+"  --accept N           pending connections of the accept rate (default %d)\n"
+"  --ports N            most ports bound in scale: 10, 1000, 100000 up to N (default %ld)\n"
+"  --max-n N            largest N of the listen case (default %d)\n"
+"  --family N           AF_CUSTOM's number (default: the module's family parameter, or %d)\n"
+"  --out DIR            results directory (default %s)\n"
+"  --pin auto|one|none  one: every measurement's threads on one CPU; none: on\n"
+"                       any CPU; auto (default): rtt, tput and the 1-client\n"
+"                       connection rate on one CPU (they measure the socket\n"
+"                       path, not the cost of waking another CPU, which in a\n"
+"                       VM under TCG is whatever the host scheduler makes it),\n"
+"                       the 2-client rate and the acceptor threads on any\n"
+"                       CPU\n"
+"  --help\n"
+"\n"
+"Run as root for the full run: the file limit is raised as needed (scale\n"
+"holds --ports sockets open). Set net.core.somaxconn to 8192 first for the\n"
+"listen case (sysctl -w net.core.somaxconn=8192).\n",
+		opt_reps, opt_time, opt_bytes / MIB, opt_check_bytes / MIB, opt_pending,
+		opt_accept, opt_ports, opt_max_n, AF_CUSTOM, opt_out);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "case", required_argument, NULL, 'c' },
+		{ "families", required_argument, NULL, 'f' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "time", required_argument, NULL, 't' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "check-bytes", required_argument, NULL, 'B' },
+		{ "pending", required_argument, NULL, 'p' },
+		{ "accept", required_argument, NULL, 'a' },
+		{ "pin", required_argument, NULL, 'C' },
+		{ "ports", required_argument, NULL, 'P' },
+		{ "max-n", required_argument, NULL, 'n' },
+		{ "family", required_argument, NULL, 'F' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int cases = 0;
+	int c, i, len = 0;
+
+	for (i = 0; i < argc && len < (int)sizeof(cmdline) - 1; i++)
+		len += snprintf(cmdline + len, sizeof(cmdline) - len, "%s%s",
+				i ? " " : "", i ? argv[i] : "cu_bench");
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cases |= parse_list(optarg, case_names, NCASES, "case"); break;
+		case 'f': opt_fams = parse_list(optarg, fam_keys, TCP + 1, "family"); break;
+		case 'r': opt_reps = atoi(optarg); break;
+		case 't': opt_time = atof(optarg); break;
+		case 'b': opt_bytes = parse_size(optarg); break;
+		case 'B': opt_check_bytes = parse_size(optarg); break;
+		case 'p': opt_pending = atoi(optarg); break;
+		case 'a': opt_accept = atoi(optarg); break;
+		case 'C':
+			for (opt_pin = 0; opt_pin < 3; opt_pin++)
+				if (!strcmp(optarg, pin_names[opt_pin]))
+					break;
+			if (opt_pin == 3) {
+				fprintf(stderr, "cu_bench: --pin auto, one or none\n");
+				exit(2);
+			}
+			break;
+		case 'P': opt_ports = atol(optarg); break;
+		case 'n': opt_max_n = atoi(optarg); break;
+		case 'F': cu_family = atoi(optarg); break;
+		case 'o': opt_out = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cu_bench: unexpected argument '%s'\n", argv[optind]);
+		exit(2);
+	}
+	if (cases)
+		opt_cases = cases;
+	if (opt_reps < 1 || opt_reps > MAX_REPS / 3 || opt_time <= 0 || opt_pending < 1 || opt_accept < 1 ||
+	    opt_max_n < 16 || opt_bytes < 64 * KIB || opt_check_bytes < 64 * KIB) {
+		fprintf(stderr, "cu_bench: --reps 1..%d, --time > 0, --pending and --accept >= 1, "
+			"--max-n >= 16, --bytes and --check-bytes >= 64K\n", MAX_REPS / 3);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static void (*const run[NCASES])(void) = {
+		case_conn, case_rtt, case_tput, case_listen, case_mem, case_scale,
+	};
+	double t0 = t_start = now(), t1;
+	int c, done = 0, total = 0;
+
+	find_family();
+	parse_args(argc, argv);
+	pin_init();
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	read_somaxconn();
+	raise_nofile();
+	if (opt_fams & (1u << CU))
+		close(xsocket(CU, SOCK_STREAM));
+
+	for (c = 0; c < NCASES; c++)
+		total += !!(opt_cases & (1u << c));
+	for (c = 0; c < NCASES; c++) {
+		if (!(opt_cases & (1u << c)))
+			continue;
+		cur_case = case_names[c];
+		t1 = now();
+		progress("[%d/%d] case %s", ++done, total, case_names[c]);
+		run[c]();
+		progress("[%d/%d] case %s done in %.1f s", done, total, case_names[c], now() - t1);
+	}
+	cur_case = "report";
+	progress("all cases done in %.1f s", now() - t0);
+	write_files();
+	printf("\n");
+	write_markdown(stdout);
+	return 0;
+}
