@@ -6,6 +6,9 @@
 #   make                  build af_custom.ko (make W=1, make C=2 pass through)
 #   make check            the selftests in a QEMU VM; ends "N passed, N failed"
 #   make check TESTS="cu_listen cu_accept"   only those programs
+#   make check-debug      the selftests, the KUnit tests and a kmemleak scan on a
+#                         debug kernel (KASAN, lockdep, UBSAN, kmemleak, failslab)
+#                         built once into ~/.cache/af_custom (scripts/debug-kernel.sh)
 #   make demo             the listen() demo in a QEMU VM
 #   make bench            the benchmark in a QEMU VM; results in docs/bench/
 #   make install          module (then depmod), uapi header, man pages, cunc, cuss; DESTDIR=
@@ -67,6 +70,17 @@ check: deps
 
 demo: deps
 	@scripts/vm.sh demo
+
+# The debug kernel is built from Debian's linux-source-6.1 (about 20
+# minutes the first time; then cached, keyed by its config fragment).
+check-debug: debug-kernel
+	@scripts/vm.sh check-debug
+
+debug-kernel:
+	@scripts/deps.sh flex bison bc libelf-dev
+	@scripts/debug-kernel.sh >/dev/null
+
+.PHONY: check-debug debug-kernel
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
 # cu_bench options (a partial run leaves docs/bench/ alone).

@@ -21,19 +21,23 @@
 # The host (scripts/report.awk) does all the counting.
 
 # What the tests can rely on: the test binaries and helpers on PATH, the
-# module's file in CU_KO, the module loaded, a writable /tmp as cwd.
+# module's file in CU_KO, the module loaded, a writable /tmp as cwd,
+# debugfs mounted when the kernel has it, and CU_FLAVOUR: "stock" or
+# "debug" (the debug kernel of make check-debug, several times slower).
 export PATH=/tests:/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root
 export CU_KO=/tests/af_custom.ko
 
-# MODE, PROGS, PROG_TIMEOUT, PROG_ARGS (words passed to every program) and
-# KERNEL_PROBLEM (a regex for kernel log lines that fail the run), written
-# by vm.sh.
+# MODE, PROGS, PROG_TIMEOUT, PROG_ARGS (words passed to every program),
+# KERNEL_PROBLEM (a regex for kernel log lines that fail the run) and
+# FLAVOUR, written by vm.sh, with the environment it passes on (exports).
 CONF=/etc/af_custom-vm.conf
 KO=$CU_KO
 MODNAME=af_custom
-# Taint bits that are expected: 12 out-of-tree module, 13 unsigned module.
+# Taint bits that are expected: 12 out-of-tree module, 13 unsigned module;
+# on the debug kernel also 18 (TAINT_TEST), set by running KUnit tests.
 TAINT_OK=$(( (1 << 12) | (1 << 13) ))
+KMEMLEAK=/sys/kernel/debug/kmemleak
 
 mount_all() {
 	mount -t proc proc /proc
@@ -44,6 +48,7 @@ mount_all() {
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t tmpfs tmpfs /tmp
 	mount -t tmpfs tmpfs /run
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	# the links udev makes on a real system (the kernel's kselftest runner
 	# appends to /dev/stdout; devtmpfs has none of them)
 	ln -sf /proc/self/fd /dev/fd
@@ -64,11 +69,13 @@ result() {
 }
 
 # Closing fd 3 waits until the UART has sent everything, so the host's
-# file is complete before the power goes off.
+# file is complete before the power goes off. The debug kernel has no ACPI
+# to power off with: it reboots, which QEMU's -no-reboot turns into an exit.
 finish() {
 	result end
 	exec 3>&-
 	sync
+	[ "$CU_FLAVOUR" = debug ] && reboot -f
 	poweroff -f
 }
 
@@ -199,16 +206,95 @@ bench_send_results() {
 	done
 }
 
+# The KUnit suites that ran when the module loaded (debug kernel), as the
+# results of one more program, "kunit": one TAP line per test case,
+# "SUITE.CASE", the suites' diagnostics as comments.
+collect_kunit() {
+	local start dir n=0
+	start=$(date +%s)
+	result "run kunit"
+	for dir in /sys/kernel/debug/kunit/*/; do
+		[ -r "$dir/results" ] && n=$((n + 1))
+	done
+	if [ "$n" -eq 0 ]; then
+		result "out kunit 1..1"
+		result "out kunit not ok 1 kunit_results: no KUnit suite in /sys/kernel/debug/kunit after insmod (af_custom.ko built without KUnit?)"
+		result "exit kunit 1 0"
+		return
+	fi
+	for dir in /sys/kernel/debug/kunit/*/; do
+		cat "$dir/results"
+	done | awk '
+		/^    # Subtest: / { suite = $3; next }
+		/^    1\.\.[0-9]+$/ { total += substr($1, 4); next }
+		/^    (not )?ok [0-9]+ / {
+			line = substr($0, 5)
+			verdict = line ~ /^not / ? "not ok" : "ok"
+			sub(/^(not )?ok [0-9]+ /, "", line)
+			printf "%s", diag
+			diag = ""
+			print verdict " " ++n " " suite "." line
+			next
+		}
+		/^[ \t]*#/ || /^        / {
+			line = $0
+			sub(/^[ \t]+/, "", line)
+			diag = diag (line ~ /^#/ ? "" : "# ") line "\n"
+		}
+		END { printf "%s", diag; print "1.." total }' |
+	while IFS= read -r line; do
+		result "out kunit $line"
+		printf '%s\n' "$line"
+	done
+	result "exit kunit 0 $(( $(date +%s) - start ))"
+}
+
+# After the module is gone: two kmemleak scans (an object is reported once
+# it is 5 s old and unchanged between two scans), as the results of one
+# more program, "kmemleak". The whole report goes to the console; the
+# first lines also to the results.
+scan_kmemleak() {
+	local start leaks
+	start=$(date +%s)
+	result "run kmemleak"
+	result "out kmemleak 1..1"
+	if [ ! -w "$KMEMLEAK" ]; then
+		result "out kmemleak not ok 1 kmemleak_clean: no $KMEMLEAK (kernel without kmemleak, or it was disabled)"
+		result "exit kmemleak 1 0"
+		return
+	fi
+	sleep 5
+	echo scan > "$KMEMLEAK"
+	sleep 1
+	echo scan > "$KMEMLEAK"
+	leaks=$(grep -c '^unreferenced object' "$KMEMLEAK")
+	if [ "$leaks" -eq 0 ]; then
+		result "out kmemleak ok 1 kmemleak_clean"
+		echo "af_custom-vm: kmemleak: no leak"
+	else
+		echo "af_custom-vm: kmemleak: $leaks unreferenced object(s):"
+		cat "$KMEMLEAK"
+		head -n 55 "$KMEMLEAK" | while IFS= read -r line; do
+			result "out kmemleak # $line"
+		done
+		result "out kmemleak not ok 1 kmemleak_clean: $leaks unreferenced object(s) (all of them on the console)"
+	fi
+	result "exit kmemleak 0 $(( $(date +%s) - start ))"
+}
+
 main() {
 	local prog
 	mount_all
 	open_results
 	# shellcheck source=/dev/null
 	. "$CONF"
+	export CU_FLAVOUR="${FLAVOUR:-stock}"
+	[ "$CU_FLAVOUR" = debug ] && TAINT_OK=$(( TAINT_OK | (1 << 18) ))
 	result "start $MODE $(uname -r)"
 	echo "af_custom-vm: $MODE on $(uname -r), programs: $PROGS"
 
 	if load_module; then
+		[ "$CU_FLAVOUR" = debug ] && collect_kunit
 		[ "$MODE" != bench ] || bench_prepare
 		for prog in $PROGS; do
 			run_prog "$prog"
@@ -216,6 +302,7 @@ main() {
 		[ "$MODE" != bench ] || bench_send_results
 		unload_module
 	fi
+	[ "$CU_FLAVOUR" = debug ] && scan_kmemleak
 	check_kernel
 	finish
 }

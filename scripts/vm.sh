@@ -4,6 +4,10 @@
 # demo) there, and report.
 #
 #   scripts/vm.sh check   selftests, module load/unload, taint and kernel log
+#   scripts/vm.sh check-debug   the same on the debug kernel (scripts/debug-kernel.sh
+#                         builds it once): KASAN, lockdep, UBSAN, kmemleak, KUnit,
+#                         failslab; plus the module's KUnit results and a
+#                         kmemleak scan after the unload (no host checks)
 #   scripts/vm.sh demo    tools/cu_demo, its output shown as it is
 #   scripts/vm.sh bench   tools/cu_bench (make bench); see bench_setup below
 #
@@ -13,7 +17,8 @@
 #   KDIR        a kernel build tree instead; its release names the kernel
 #   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE)
 #   TESTS       check only: names of the programs to run (default: all)
-#   VM_TIMEOUT  seconds before QEMU is killed (check 720, demo 180, bench 540)
+#   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
+#               demo 180, bench 540)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
@@ -21,6 +26,8 @@
 #               libraries) into the VM for selftests/cu_tracers.sh
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
+#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_CYCLES
+#               passed on to the tests in the guest (README, debug tier)
 #
 # Everything is written under build/: the build logs, the static binaries
 # (build/selftests/, build/tools/), and in build/vm/MODE/ the initramfs,
@@ -47,6 +54,19 @@ CMDLINE="console=ttyS0 loglevel=5 panic_on_warn=1 oops=panic panic=-1 slub_debug
 # dmesg, the host the console). Messages that debug kernels print at boot
 # ("kmemleak: Kernel memory leak detector initialized") must not match.
 KERNEL_PROBLEM='WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|list_add corruption|list_del corruption|UBSAN:|KASAN:|suspected memory leak|soft lockup|blocked for more than|detected stall|Kernel panic'
+# check-debug: the debug kernel runs everything slower (KASAN and lockdep
+# under TCG, on a shared host). Reports are collected, not turned into
+# panics (no panic_on_warn): the whole suite and the kmemleak scan still
+# run, and every report is shown. Lockdep prints some reports without a
+# WARNING: line; a disabled kmemleak would make its scan vacuous. The log
+# buffer is big enough for the whole run (every load of the module logs
+# its KUnit results), so the guest's final look at it misses nothing.
+DEBUG_CMDLINE="console=ttyS0 loglevel=5 log_buf_len=8M oops=panic panic=-1 kmemleak=on rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
+DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|ODEBUG:|Kernel memory leak detector disabled'
+DEBUG_VM_MEM=2048
+DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
+# Host environment variables the tests in the guest see.
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -70,6 +90,11 @@ run_logged() {
 
 select_kernel() {
 	local rel
+	if [[ $MODE == check-debug && -z ${KDIR:-} ]]; then
+		note "debug kernel: scripts/debug-kernel.sh (the first build takes a while)"
+		KDIR=$("$SCRIPTS/debug-kernel.sh") || die "no debug kernel"
+		VMLINUZ=${VMLINUZ:-$KDIR/arch/x86/boot/bzImage}
+	fi
 	if [[ -n ${KDIR:-} ]]; then
 		[[ -f $KDIR/include/config/kernel.release ]] ||
 			die "KDIR=$KDIR is not a prepared kernel build tree"
@@ -232,7 +257,11 @@ pack_initramfs() {
 		PROG_TIMEOUT=$PROG_TIMEOUT
 		PROG_ARGS='${PROG_ARGS:-}'
 		KERNEL_PROBLEM='$KERNEL_PROBLEM'
+		FLAVOUR=$FLAVOUR
 	EOF
+	for f in $GUEST_ENV; do
+		[[ -z ${!f:-} ]] || printf "export %s='%s'\n" "$f" "${!f//\'/}"
+	done >>"$root/etc/af_custom-vm.conf"
 	(cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) \
 		>"$VMDIR/initramfs.cpio"
 }
@@ -267,9 +296,14 @@ install_in_root() {
 	local root=$1 f
 	run_logged "make install" "$BUILD/install.log" \
 		make --no-print-directory -C "$TOP" install DESTDIR="$root" KDIR="$KDIR"
-	# the kernel's own lists, so depmod has no file to miss
+	# the kernel's own lists, so depmod has no file to miss (a kernel
+	# build tree, as the debug kernel's, has them at its top)
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
-		[[ -f /lib/modules/$KREL/$f ]] && cp "/lib/modules/$KREL/$f" "$root/lib/modules/$KREL/"
+		if [[ -f /lib/modules/$KREL/$f ]]; then
+			cp "/lib/modules/$KREL/$f" "$root/lib/modules/$KREL/"
+		elif [[ -f $KDIR/$f ]]; then
+			cp "$KDIR/$f" "$root/lib/modules/$KREL/"
+		fi
 	done
 	run_logged "depmod" "$BUILD/depmod.log" depmod -b "$root" "$KREL"
 	if [[ -d $BUILD/host/kselftest-install ]]; then
@@ -328,6 +362,8 @@ report() {
 	# The host's records first, in the guest's format: counted alike.
 	cat "$VMDIR/host-results" "$VMDIR/results" >"$VMDIR/all-results"
 	[[ -s $VMDIR/host-results ]] && progs=(host-checks "${progs[@]}")
+	# shellcheck disable=SC2206 # a list of words
+	progs+=($REPORT_EXTRA)
 	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${progs[*]}" \
 		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
 		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
@@ -405,10 +441,22 @@ main() {
 	MODE=${1:-}
 	case $MODE in
 	check) VM_TIMEOUT=${VM_TIMEOUT:-720} ;;
+	check-debug) VM_TIMEOUT=${VM_TIMEOUT:-2400} ;;
 	demo) VM_TIMEOUT=${VM_TIMEOUT:-180} ;;
 	bench) bench_setup ;;
-	*) echo "usage: $0 check|demo|bench" >&2; exit 2 ;;
+	*) echo "usage: $0 check|check-debug|demo|bench" >&2; exit 2 ;;
 	esac
+	# FLAVOUR reaches the tests as CU_FLAVOUR (stock or debug); on the
+	# debug kernel the guest adds the KUnit results and a kmemleak scan as
+	# two more programs.
+	FLAVOUR=stock REPORT_EXTRA=
+	if [[ $MODE == check-debug ]]; then
+		FLAVOUR=debug
+		CMDLINE=$DEBUG_CMDLINE
+		KERNEL_PROBLEM="$KERNEL_PROBLEM|$DEBUG_KERNEL_PROBLEM"
+		VM_MEM=$DEBUG_VM_MEM
+		REPORT_EXTRA="kunit kmemleak"
+	fi
 	VMDIR=$BUILD/vm/$MODE
 	mkdir -p "$VMDIR"
 
@@ -416,7 +464,8 @@ main() {
 	build_module
 	GEN_PROGS=() SCRIPTS_RUN=() HELPERS=() FILES=()
 	PROG_TIMEOUT=$DEFAULT_PROG_TIMEOUT
-	[[ $MODE == check ]] && build_selftests
+	[[ $MODE == check* ]] && build_selftests
+	[[ $FLAVOUR == debug ]] && PROG_TIMEOUT=$((PROG_TIMEOUT * DEBUG_TIMEOUT_FACTOR))
 	build_tools
 	choose_programs
 	run_host_checks
