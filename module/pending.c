@@ -13,8 +13,10 @@
  *
  * Locking: pending->lock (a spinlock, process context only) guards the
  * list, count, backlog and stats. It nests inside the listener's socket
- * lock and inside a connecting client's socket lock; nothing else is ever
- * taken under it. Entries handed back to the caller (excess, all) are off
+ * lock, inside a connecting client's socket lock, and inside the netns
+ * sockets_lock (the sock_diag dump reads the stats); that lock is taken by
+ * RCU callbacks, so this one is taken with BHs off too. Nothing else is
+ * ever taken under it. Entries handed back to the caller (excess, all) are off
  * the queue and belong to the caller, who resets them outside the lock.
  */
 
@@ -45,7 +47,7 @@ enum cu_pending_verdict cu_pending_add(struct cu_pending *pending,
 {
 	enum cu_pending_verdict verdict = CU_PENDING_QUEUED;
 
-	spin_lock(&pending->lock);
+	spin_lock_bh(&pending->lock);
 	if (!pending->backlog) {
 		verdict = CU_PENDING_CLOSED;
 	} else if (pending->count >= pending->backlog) {
@@ -56,7 +58,7 @@ enum cu_pending_verdict cu_pending_add(struct cu_pending *pending,
 		WRITE_ONCE(pending->count, pending->count + 1);
 		pending->stats.queued++;
 	}
-	spin_unlock(&pending->lock);
+	spin_unlock_bh(&pending->lock);
 	return verdict;
 }
 
@@ -65,14 +67,14 @@ struct list_head *cu_pending_take(struct cu_pending *pending)
 {
 	struct list_head *node = NULL;
 
-	spin_lock(&pending->lock);
+	spin_lock_bh(&pending->lock);
 	if (pending->count) {
 		node = pending->queue.next;
 		list_del_init(node);
 		WRITE_ONCE(pending->count, pending->count - 1);
 		pending->stats.accepted++;
 	}
-	spin_unlock(&pending->lock);
+	spin_unlock_bh(&pending->lock);
 	return node;
 }
 
@@ -104,7 +106,7 @@ u32 cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
 	LIST_HEAD(cut);
 	u32 old, n = 0;
 
-	spin_lock(&pending->lock);
+	spin_lock_bh(&pending->lock);
 	if (pending->count > backlog) {
 		n = pending->count - backlog;
 		cu_pending_cut_newest(pending, n, &cut);
@@ -112,7 +114,7 @@ u32 cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
 	}
 	old = pending->backlog;
 	WRITE_ONCE(pending->backlog, backlog);
-	spin_unlock(&pending->lock);
+	spin_unlock_bh(&pending->lock);
 	list_splice_tail(&cut, excess);
 	return old;
 }
@@ -120,12 +122,12 @@ u32 cu_pending_set_backlog(struct cu_pending *pending, u32 backlog,
 /* Stop listening: hand every entry to @all, counted as reset by close. */
 void cu_pending_close(struct cu_pending *pending, struct list_head *all)
 {
-	spin_lock(&pending->lock);
+	spin_lock_bh(&pending->lock);
 	pending->stats.reset_close += pending->count;
 	WRITE_ONCE(pending->count, 0);
 	WRITE_ONCE(pending->backlog, 0);
 	list_splice_tail_init(&pending->queue, all);
-	spin_unlock(&pending->lock);
+	spin_unlock_bh(&pending->lock);
 }
 
 u32 cu_pending_count(const struct cu_pending *pending)
@@ -141,9 +143,9 @@ u32 cu_pending_backlog(const struct cu_pending *pending)
 void cu_pending_stats(struct cu_pending *pending,
 		      struct cu_listen_stats *stats)
 {
-	spin_lock(&pending->lock);
+	spin_lock_bh(&pending->lock);
 	*stats = pending->stats;
-	spin_unlock(&pending->lock);
+	spin_unlock_bh(&pending->lock);
 }
 
 #if IS_BUILTIN(CONFIG_KUNIT)
