@@ -26,7 +26,9 @@
 # any out-of-tree module does, and otherwise for the newest installed 6.1
 # Debian kernel. `make check` and `make demo` always boot a kernel chosen
 # explicitly: KVER or KDIR when given, else the newest installed 6.1 (never
-# "the newest in /boot", which may be 6.12). See scripts/kver.sh.
+# "the newest in /boot", which may be 6.12). A KVER that is not installed
+# is looked up in the kernel cache (make check KVER=6.12 fetches it there,
+# without installing it). See scripts/kver.sh and scripts/kernel-fetch.sh.
 
 RUNNING_KVER := $(shell uname -r)
 ifeq ($(origin KVER),undefined)
@@ -34,7 +36,7 @@ KVER = $(if $(wildcard /lib/modules/$(RUNNING_KVER)/build),$(RUNNING_KVER),6.1)
 endif
 # Deferred: only computed by the targets that build.
 KRELEASE = $(shell scripts/kver.sh $(KVER) 2>/dev/null)
-KDIR ?= /lib/modules/$(KRELEASE)/build
+KDIR ?= $(shell scripts/kver.sh --kdir $(KVER) 2>/dev/null)
 
 BUILD := $(CURDIR)/build
 
@@ -43,7 +45,7 @@ BUILD := $(CURDIR)/build
 all: modules
 
 modules:
-	@if [ ! -d "$(KDIR)/" ] || [ "$(KDIR)" = /lib/modules//build ]; then \
+	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)/" ]; then \
 		echo "make: no kernel build tree for KVER=$(KVER) (KDIR=$(KDIR))." >&2; \
 		echo "make: install the headers (scripts/deps.sh) or pass KDIR=." >&2; \
 		exit 1; \

@@ -4,7 +4,8 @@
 #
 #   scripts/deps.sh            the base set (kernel 6.1 image+headers, QEMU, ...)
 #   KVER=6.12 scripts/deps.sh  also a kernel of that series (or exact release)
-#                              when none is installed
+#                              when none is installed or cached: fetched into
+#                              the cache, not installed (scripts/kernel-fetch.sh)
 #   TRACERS=1 scripts/deps.sh  also linux-perf and bpftrace (selftests/cu_tracers.sh)
 #   scripts/deps.sh PKG...     also these packages (scripts/dkms-test.sh: dkms)
 set -euo pipefail
@@ -48,44 +49,37 @@ apt_update_once() {
 	apt_updated=1
 }
 
-# Add to WANT the image and headers packages of KVER when no such kernel
-# is installed. KVER is an exact release (6.12.57+deb12-amd64) or a series
-# (6.12), for which the newest Debian release on offer is chosen.
+# Make a kernel of KVER available to the VM runner when none is: an
+# installed one (with its headers) or one in the kernel cache will do;
+# else the newest Debian release of that series (or that exact release) is
+# fetched into the cache, never installed, so it does not become the
+# host's boot kernel (scripts/kernel-fetch.sh).
 want_kernel() {
-	local kver=$1 rel
-	if [[ -e /boot/vmlinuz-$kver && -d /lib/modules/$kver/build ]]; then
-		return 0
-	fi
-	if compgen -G "/boot/vmlinuz-$kver.*" >/dev/null &&
-	   compgen -G "/lib/modules/$kver.*/build" >/dev/null; then
-		return 0
-	fi
-	if [[ $kver == *-* ]]; then
-		rel=$kver
-	else
-		apt_update_once
-		rel=$(apt-cache pkgnames "linux-headers-$kver." |
-			sed -n "s/^linux-headers-\($kver\.[0-9][^-]*-amd64\)$/\1/p" |
-			sort -V | tail -n 1)
-		[[ -n $rel ]] || die "no Debian kernel package matches KVER=$kver"
-	fi
-	WANT+=("linux-image-$rel" "linux-headers-$rel")
+	local kver=$1 top
+	top=$(dirname "${BASH_SOURCE[0]}")
+	"$top/kver.sh" "$kver" >/dev/null 2>&1 && return 0
+	apt_update_once
+	"$top/kernel-fetch.sh" "$kver" >/dev/null
 }
 
-main() {
+install_missing() {
 	local missing
-	WANT=("${BASE_PACKAGES[@]}" "$@")
-	[[ -z ${KVER:-} ]] || want_kernel "$KVER"
-	[[ -z ${TRACERS:-} ]] || WANT+=(linux-perf bpftrace)
-	mapfile -t missing < <(missing_packages "${WANT[@]}")
+	mapfile -t missing < <(missing_packages "$@")
 	((${#missing[@]})) || return 0
-
 	command -v apt-get >/dev/null ||
 		die "missing ${missing[*]}, and no apt-get to install them"
 	echo "deps.sh: installing ${missing[*]}" >&2
 	apt_update_once
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+main() {
+	WANT=("${BASE_PACKAGES[@]}" "$@")
+	[[ -z ${TRACERS:-} ]] || WANT+=(linux-perf bpftrace)
+	install_missing "${WANT[@]}"
+	# after the packages: 6.1's image and headers come with them
+	[[ -z ${KVER:-} ]] || want_kernel "$KVER"
 }
 
 main "$@"

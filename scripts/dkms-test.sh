@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # The DKMS test (make check-dkms), on the host, without booting: for every
-# installed kernel with headers, dkms builds and installs af_custom from
-# the dkms.conf of this tree, the module lands in
+# kernel with headers, dkms builds and installs af_custom from the
+# dkms.conf of this tree, the module lands in
 # /lib/modules/RELEASE/updates/dkms/, and dkms remove --all takes it all
 # away again. Prints TAP, one line per step and per kernel, and ends with
 # "N passed, N failed" (.ci/run adds it up with the make check runs).
 #
 #   scripts/dkms-test.sh            as root (installs dkms if missing)
+#
+# The kernels: every installed one with headers, and those of the kernel
+# cache (scripts/kver.sh --all), after making sure each series the project
+# tests (DKMS_SERIES, default "6.1 6.12") has one: scripts/deps.sh fetches
+# a missing 6.12 into the cache, as make check KVER=6.12 does. A cached
+# kernel is not installed, so it has no /lib/modules/RELEASE: DKMS gets
+# its build tree with --kernelsourcedir and installs into a scratch
+# RELEASE tree under build/dkms/ (--installtree), where depmod runs too.
 #
 # The host is left as it was, even on failure or interrupt: af_custom is
 # removed from DKMS, /usr/src/af_custom-VERSION deleted, and the signing
@@ -66,12 +74,42 @@ cleanup() {
 	done
 }
 
-# Every release with a kernel build tree (what DKMS calls headers).
-kernels_with_headers() {
-	local d
-	for d in /lib/modules/*/build; do
-		[[ -f $d/Makefile ]] && basename "$(dirname "$d")"
-	done | sort -V
+# The kernels to test, from scripts/kver.sh --all: KERNELS (releases),
+# KDIRS and MODDIRS (their build trees and module directories by release).
+declare -a KERNELS
+declare -A KDIRS MODDIRS
+read_kernels() {
+	local krel kdir moddir
+	while read -r krel kdir moddir; do
+		KERNELS+=("$krel")
+		KDIRS[$krel]=$kdir
+		MODDIRS[$krel]=$moddir
+	done < <("$TOP/scripts/kver.sh" --all)
+}
+
+is_cached() { [[ ${MODDIRS[$1]} != "/lib/modules/$1" ]]; }
+
+# DKMS's options for RELEASE: none for an installed kernel; for a cached
+# one its build tree, the scratch install tree, and no depmod (DKMS would
+# run it on /lib/modules/RELEASE).
+dkms_opts() {
+	is_cached "$1" || return 0
+	echo "--kernelsourcedir ${KDIRS[$1]} --installtree $SCRATCH/lib/modules --no-depmod"
+}
+
+# Where DKMS installs for RELEASE: /lib/modules/RELEASE, or for a cached
+# kernel the scratch tree, which gets the kernel's lists for depmod.
+install_dir() {
+	local krel=$1 f
+	if ! is_cached "$krel"; then
+		echo "/lib/modules/$krel"
+		return 0
+	fi
+	mkdir -p "$SCRATCH/lib/modules/$krel"
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "${MODDIRS[$krel]}/$f" "$SCRATCH/lib/modules/$krel/"
+	done
+	echo "$SCRATCH/lib/modules/$krel"
 }
 
 # Does dkms.conf's BUILD_EXCLUSIVE_KERNEL admit RELEASE?
@@ -96,10 +134,11 @@ t_range() {
 
 # Build and install for one kernel, then check where the module went.
 test_kernel() {
-	local krel=$1 log=$LOG_DIR/$1.log files f magic ver status
+	local krel=$1 log=$LOG_DIR/$1.log files f magic ver status moddir opts
 	: >"$log"
+	read -ra opts <<<"$(dkms_opts "$krel")"
 	if ! in_range "$krel"; then
-		dkms build "$NAME/$VERSION" -k "$krel" >>"$log" 2>&1
+		dkms build "$NAME/$VERSION" -k "$krel" "${opts[@]}" >>"$log" 2>&1
 		status=$?
 		if ((status == 77)); then
 			skip "dkms_build_$krel" "outside 5.10..6.19: dkms skips it (BUILD_EXCLUSIVE)"
@@ -111,7 +150,7 @@ test_kernel() {
 		skip "dkms_install_$krel" "not built"
 		return
 	fi
-	if ! dkms_logged "$log" build "$NAME/$VERSION" -k "$krel"; then
+	if ! dkms_logged "$log" build "$NAME/$VERSION" -k "$krel" "${opts[@]}"; then
 		# the compiler's words, before cleanup removes DKMS's tree
 		if cp "/var/lib/dkms/$NAME/$VERSION/build/make.log" "$LOG_DIR/$krel.make.log" 2>/dev/null; then
 			note "make.log (kept as ${LOG_DIR#"$TOP"/}/$krel.make.log):"
@@ -122,14 +161,20 @@ test_kernel() {
 		return
 	fi
 	ok "dkms_build_$krel"
-	if ! dkms_logged "$log" install "$NAME/$VERSION" -k "$krel"; then
+	moddir=$(install_dir "$krel")
+	if ! dkms_logged "$log" install "$NAME/$VERSION" -k "$krel" "${opts[@]}"; then
+		not_ok "dkms_install_$krel"
+		return
+	fi
+	if is_cached "$krel" && ! depmod -b "${moddir%/lib/modules/*}" "$krel" >>"$log" 2>&1; then
+		note "depmod -b failed:"; show_log "$log"
 		not_ok "dkms_install_$krel"
 		return
 	fi
 	# Compressed like the kernel's own modules where it compresses them.
-	mapfile -t files < <(compgen -G "/lib/modules/$krel/updates/dkms/$NAME.ko*")
+	mapfile -t files < <(compgen -G "$moddir/updates/dkms/$NAME.ko*")
 	if ((${#files[@]} != 1)); then
-		note "want one $NAME.ko* in /lib/modules/$krel/updates/dkms, found: ${files[*]:-none}"
+		note "want one $NAME.ko* in $moddir/updates/dkms, found: ${files[*]:-none}"
 		not_ok "dkms_install_$krel"
 		return
 	fi
@@ -147,16 +192,31 @@ test_kernel() {
 		not_ok "dkms_install_$krel"
 		return
 	fi
-	if ! grep -q "^updates/dkms/$NAME\.ko[.a-z]*:" "/lib/modules/$krel/modules.dep"; then
-		note "not in /lib/modules/$krel/modules.dep (no depmod?)"
+	if ! grep -q "^updates/dkms/$NAME\.ko[.a-z]*:" "$moddir/modules.dep"; then
+		note "not in $moddir/modules.dep (no depmod?)"
 		not_ok "dkms_install_$krel"
 		return
 	fi
 	ok "dkms_install_$krel"
 }
 
+# dkms remove --all, after removing the cached kernels one by one (with
+# their install tree: --all would look for them in /lib/modules).
+remove_all() {
+	local krel opts rc=0
+	for krel in "${KERNELS[@]}"; do
+		is_cached "$krel" || continue
+		read -ra opts <<<"$(dkms_opts "$krel")"
+		dkms_logged "$LOG_DIR/remove.log" remove "$NAME/$VERSION" -k "$krel" "${opts[@]}" || rc=1
+	done
+	if registered; then
+		dkms_logged "$LOG_DIR/remove.log" remove "$NAME/$VERSION" --all || rc=1
+	fi
+	return $rc
+}
+
 main() {
-	local krel kernels left mod conf f
+	local krel left mod conf f series
 	mkdir -p "$LOG_DIR"
 	rm -f "$LOG_DIR"/*.log
 	echo "TAP version 13"
@@ -167,8 +227,15 @@ main() {
 	fi
 	"$TOP/scripts/deps.sh" dkms >&2 || { echo "Bail out! could not install dkms"; echo "0 passed, 1 failed"; return 1; }
 	note "$(dkms --version)"
-	mapfile -t kernels < <(kernels_with_headers)
-	echo "1..$((5 + 2 * ${#kernels[@]}))"
+	for series in ${DKMS_SERIES:-6.1 6.12}; do
+		KVER=$series "$TOP/scripts/deps.sh" >&2 ||
+			{ echo "Bail out! no $series kernel"; echo "0 passed, 1 failed"; return 1; }
+	done
+	read_kernels
+	SCRATCH=$LOG_DIR/root
+	rm -rf "$SCRATCH"
+	note "kernels: ${KERNELS[*]}"
+	echo "1..$((5 + 2 * ${#KERNELS[@]}))"
 
 	mod=$(module_version)
 	conf=$(conf_version)
@@ -191,7 +258,7 @@ main() {
 		note "$NAME/$VERSION is already in DKMS or /usr/src: somebody's installation, left alone"
 		note "($(dkms status "$NAME" 2>&1 | tr '\n' ' '))"
 		not_ok "dkms_add"
-		for krel in "${kernels[@]}"; do
+		for krel in "${KERNELS[@]}"; do
 			not_ok "dkms_build_$krel # not run"
 			not_ok "dkms_install_$krel # not run"
 		done
@@ -221,18 +288,18 @@ main() {
 	fi
 
 	if registered; then
-		for krel in "${kernels[@]}"; do
+		for krel in "${KERNELS[@]}"; do
 			test_kernel "$krel"
 		done
 	else
-		for krel in "${kernels[@]}"; do
+		for krel in "${KERNELS[@]}"; do
 			not_ok "dkms_build_$krel # not run: not added"
 			not_ok "dkms_install_$krel # not run: not added"
 		done
 	fi
 	note "$(dkms status "$NAME" 2>/dev/null | tr '\n' ';')"
 
-	if dkms_logged "$LOG_DIR/remove.log" remove "$NAME/$VERSION" --all; then
+	if remove_all; then
 		ok "dkms_remove_all"
 	else
 		not_ok "dkms_remove_all"
@@ -240,8 +307,8 @@ main() {
 	cleanup
 	OWN_REG=0 OWN_SRC=0
 	left=$(find /lib/modules/*/updates/dkms /var/lib/dkms/$NAME /usr/src/$NAME-"$VERSION" \
-		-name "$NAME*" 2>/dev/null)
-	for krel in "${kernels[@]}"; do
+		"$SCRATCH" -name "$NAME*" 2>/dev/null)
+	for krel in "${KERNELS[@]}"; do
 		grep -qs "$NAME" "/lib/modules/$krel/modules.dep" &&
 			left+=" /lib/modules/$krel/modules.dep lists $NAME"
 	done

@@ -17,6 +17,11 @@
 #                                TARGETS=af_custom builds every program
 #   kselftest_install_lists_all  kselftest_install.sh installs them and
 #                                run_kselftest.sh -l lists every one
+#   cached_kernel_not_installed  a kernel booted from the kernel cache
+#                                (scripts/kernel-fetch.sh) is not the host's:
+#                                no package, /boot image, /lib/modules or GRUB
+#                                entry of its release (skipped for an
+#                                installed kernel)
 #
 #   scripts/host-checks.sh OUTDIR [KDIR]
 #
@@ -41,6 +46,7 @@ failed=0
 ok()     { num=$((num + 1)); echo "ok $num $1"; }
 not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
 note()   { echo "# $*"; }
+skip()   { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
 run()    { if "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
 # Show the last lines of a log as diagnostics.
@@ -217,10 +223,32 @@ t_ksft_install() {
 	return $rc
 }
 
+# The release of KDIR_ARG when it is a build tree of the kernel cache.
+cached_release() {
+	local rel
+	[[ -n $KDIR_ARG ]] || return 1
+	rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$KDIR_ARG/include/generated/utsrelease.h" 2>/dev/null)
+	[[ -n $rel && $KDIR_ARG == */kernels/"$rel"/usr/src/* ]] && echo "$rel"
+}
+
+t_cached_kernel() {
+	local rel=$1 status rc=0
+	note "$rel: from the kernel cache, $KDIR_ARG"
+	status=$(dpkg-query -W -f='${db:Status-Status}' "linux-image-$rel" 2>/dev/null)
+	[[ $status != installed ]] || { note "package linux-image-$rel is installed"; rc=1; }
+	[[ ! -e /boot/vmlinuz-$rel ]] || { note "/boot/vmlinuz-$rel exists"; rc=1; }
+	[[ ! -e /lib/modules/$rel ]] || { note "/lib/modules/$rel exists"; rc=1; }
+	! grep -qs "vmlinuz-$rel" /boot/grub/grub.cfg ||
+		{ note "/boot/grub/grub.cfg boots $rel"; rc=1; }
+	return $rc
+}
+
 main() {
+	local rel
 	[[ -n $KDIR_ARG ]] && install_args=(KDIR="$KDIR_ARG")
 	echo "TAP version 13"
-	echo "1..9"
+	echo "1..10"
 	run versions_agree t_versions
 	run man_page_groff_is_silent t_groff
 	run man_page_renders_with_man t_man
@@ -230,6 +258,15 @@ main() {
 	run make_uninstall_destdir t_uninstall
 	run kselftest_tree_builds t_ksft_build
 	run kselftest_install_lists_all t_ksft_install
+	if rel=$(cached_release); then
+		if t_cached_kernel "$rel"; then
+			ok cached_kernel_not_installed
+		else
+			not_ok cached_kernel_not_installed
+		fi
+	else
+		skip cached_kernel_not_installed "an installed kernel"
+	fi
 	echo "# Totals: pass:$((num - failed)) fail:$failed"
 	[[ $failed -eq 0 ]]
 }

@@ -13,9 +13,12 @@
 #
 # Environment, all optional:
 #   KVER        kernel release or series to build for and boot (default: the
-#               newest installed 6.1; see scripts/kver.sh), e.g. KVER=6.12
+#               newest installed 6.1; see scripts/kver.sh), e.g. KVER=6.12:
+#               installed, or else in the kernel cache (scripts/deps.sh
+#               fetches it there with scripts/kernel-fetch.sh)
 #   KDIR        a kernel build tree instead; its release names the kernel
-#   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE)
+#   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE, or the
+#               cache's)
 #   TESTS       check only: names of the programs to run (default: all)
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
 #               demo 180, bench 540)
@@ -89,7 +92,7 @@ run_logged() {
 }
 
 select_kernel() {
-	local rel
+	local rel paths vmlinuz=${VMLINUZ:-}
 	if [[ $MODE == check-debug && -z ${KDIR:-} ]]; then
 		note "debug kernel: scripts/debug-kernel.sh (the first build takes a while)"
 		KDIR=$("$SCRIPTS/debug-kernel.sh") || die "no debug kernel"
@@ -104,9 +107,12 @@ select_kernel() {
 		rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 			"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
 		[[ -z $rel ]] || KREL=$rel
+		KMODDIR=/lib/modules/$KREL
 	else
-		KREL=$("$SCRIPTS/kver.sh" "${KVER:-}") || exit 2
-		KDIR=/lib/modules/$KREL/build
+		# installed, or fetched into the kernel cache by deps.sh
+		paths=$("$SCRIPTS/kver.sh" --paths "${KVER:-}") || exit 2
+		eval "$paths"
+		[[ -z $vmlinuz ]] || VMLINUZ=$vmlinuz
 	fi
 	VMLINUZ=${VMLINUZ:-/boot/vmlinuz-$KREL}
 	[[ -d $KDIR ]] || die "no kernel headers for $KREL in $KDIR (scripts/deps.sh installs them)"
@@ -299,8 +305,8 @@ install_in_root() {
 	# the kernel's own lists, so depmod has no file to miss (a kernel
 	# build tree, as the debug kernel's, has them at its top)
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
-		if [[ -f /lib/modules/$KREL/$f ]]; then
-			cp "/lib/modules/$KREL/$f" "$root/lib/modules/$KREL/"
+		if [[ -f $KMODDIR/$f ]]; then
+			cp "$KMODDIR/$f" "$root/lib/modules/$KREL/"
 		elif [[ -f $KDIR/$f ]]; then
 			cp "$KDIR/$f" "$root/lib/modules/$KREL/"
 		fi
