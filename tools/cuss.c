@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cu_tool.h"
+
 #define PROC_FILE	"/proc/net/af_custom"
 #define STAT_FILE	"/proc/net/af_custom_stat"
 
@@ -42,6 +44,8 @@
 #define EX_USAGE	2
 
 static const char *prog = "cuss";
+
+#define msg(...)	cu_msg(prog, __VA_ARGS__)
 
 struct entry {
 	uint8_t type, state;
@@ -68,26 +72,6 @@ static struct {
 static int family = AF_CUSTOM;
 static struct entry *entries;
 static size_t nentries, capacity;
-
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static const char *errtext(int err)
-{
-	static char buf[160];
-	const char *name = strerrorname_np(err);
-
-	snprintf(buf, sizeof(buf), "%s (%s)", strerror(err), name ? name : "?");
-	return buf;
-}
 
 static void usage(FILE *f)
 {
@@ -122,18 +106,6 @@ static void usage(FILE *f)
 "A connection accepted by nobody yet (pending on a listener) is listed with\n"
 "the listener's port, inode 0 and `not-accepted`.\n",
 		prog, prog);
-}
-
-static void find_family(void)
-{
-	FILE *f = fopen("/sys/module/af_custom/parameters/family", "r");
-	int v;
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &v) == 1 && v > 0)
-		family = v;
-	fclose(f);
 }
 
 static struct entry *new_entry(void)
@@ -443,7 +415,7 @@ static int summary(const char *source)
 		       type_name(types[t]), n[t][0] + n[t][1] + n[t][2],
 		       n[t][0], n[t][1], n[t][2]);
 	if (!f) {
-		msg("%s: %s", STAT_FILE, errtext(errno));
+		msg("%s: %s", STAT_FILE, cu_errtext(errno));
 		return EX_FAIL;
 	}
 	printf("Connection counters of this network namespace (%s):\n", STAT_FILE);
@@ -630,7 +602,7 @@ int main(int argc, char **argv)
 		opt.type = 0;
 	}
 
-	find_family();
+	family = cu_find_family();
 	err = opt.proc ? -1 : read_diag();
 	if (err) {
 		int perr = read_proc();
@@ -638,14 +610,14 @@ int main(int argc, char **argv)
 		if (perr) {
 			if (err > 0)
 				msg("sock_diag dump for family %d: %s", family,
-				    errtext(err));
-			msg("%s: %s%s", PROC_FILE, errtext(perr),
+				    cu_errtext(err));
+			msg("%s: %s%s", PROC_FILE, cu_errtext(perr),
 			    perr == ENOENT ? ": af_custom.ko is not loaded" : "");
 			return EX_FAIL;
 		}
 		if (err > 0)
 			msg("no sock_diag dump for family %d (%s); read %s, which has no CU_STATS counters",
-			    family, errtext(err), PROC_FILE);
+			    family, cu_errtext(err), PROC_FILE);
 		source = PROC_FILE;
 	}
 	if (opt.summary)
