@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the AF_CUSTOM tools cunc and cuss share: their messages on stderr,
- * errno texts, the family number the module registered and the address of
- * a port. Static inline, as each tool is one static binary built from one
+ * errno texts, the family number the module registered, socket type names
+ * and the address of a port. Static inline, as each tool is one static binary built from one
  * file (tools/Makefile).
  */
 #ifndef CU_TOOL_H
@@ -57,6 +57,21 @@ static inline int cu_find_family(void)
 		family = v;
 	fclose(f);
 	return family;
+}
+
+/* "stream", "seqpacket" or "dgram" */
+static inline const char *cu_type_name(int type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	case SOCK_DGRAM:
+		return "dgram";
+	default:
+		return "?";
+	}
 }
 
 /* the address of port in family */

@@ -112,18 +112,6 @@ static void usage(FILE *f)
 #define msg(...)	cu_msg(prog, __VA_ARGS__)
 #define verbose(...) do { if (opt.verbose) msg(__VA_ARGS__); } while (0)
 
-static const char *type_name(int type)
-{
-	switch (type) {
-	case SOCK_STREAM:
-		return "stream";
-	case SOCK_SEQPACKET:
-		return "seqpacket";
-	default:
-		return "dgram";
-	}
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -192,7 +180,7 @@ static int new_socket(void)
 		return fd;
 	if (errno == EAFNOSUPPORT) {
 		msg("socket(%d, %s): %s: af_custom.ko is not loaded",
-		    family, type_name(opt.type), cu_errtext(errno));
+		    family, cu_type_name(opt.type), cu_errtext(errno));
 		exit(EX_NOFAMILY);
 	}
 	msg("socket: %s", cu_errtext(errno));
@@ -430,7 +418,7 @@ static int do_connect(void)
 		}
 		if (counted && n1 > n0 && f1 == f0) {
 			msg("connect to port %u: %s: nobody is listening on port %u (for %s sockets)",
-			    opt.port, cu_errtext(err), opt.port, type_name(opt.type));
+			    opt.port, cu_errtext(err), opt.port, cu_type_name(opt.type));
 			return EX_NOLISTENER;
 		}
 		msg("connect to port %u: %s: the listener's queue is full or nobody is listening (cannot tell which)",
@@ -438,7 +426,7 @@ static int do_connect(void)
 		return EX_REFUSED;
 	}
 	verbose("connected to port %u (%s) from port %u", opt.port,
-		type_name(opt.type), local_port(s));
+		cu_type_name(opt.type), local_port(s));
 	err = copy_loop(s, opt.port);
 	close(s);
 	return err;
@@ -456,7 +444,7 @@ static void bind_or_die(int fd)
 	err = errno;
 	if (err == EADDRINUSE)
 		msg("bind to port %u: %s: another %s socket is bound to it",
-		    opt.port, cu_errtext(err), type_name(opt.type));
+		    opt.port, cu_errtext(err), cu_type_name(opt.type));
 	else if (err == EACCES)
 		msg("bind to port %u: %s: ports 1 to %u need CAP_NET_BIND_SERVICE",
 		    opt.port, cu_errtext(err), CU_PORT_PRIV_MAX);
@@ -495,7 +483,7 @@ static int do_listen(void)
 	}
 	if (opt.verbose || !opt.port)
 		msg("listening on port %u (%s, backlog %d)", opt.port,
-		    type_name(opt.type), getopt_int(lfd, CU_BACKLOG));
+		    cu_type_name(opt.type), getopt_int(lfd, CU_BACKLOG));
 
 	for (;;) {
 		p[0].fd = sigfd;

@@ -122,20 +122,6 @@ static struct entry *new_entry(void)
 	return &entries[nentries++];
 }
 
-static const char *type_name(int type)
-{
-	switch (type) {
-	case SOCK_STREAM:
-		return "stream";
-	case SOCK_SEQPACKET:
-		return "seqpacket";
-	case SOCK_DGRAM:
-		return "dgram";
-	default:
-		return "?";
-	}
-}
-
 static const char *state_name(int state)
 {
 	static char buf[16];
@@ -372,7 +358,7 @@ static void list(void)
 			continue;
 		port_text(local, sizeof(local), e->port);
 		port_text(peer, sizeof(peer), e->peer);
-		printf("%-9s %-6s %7u %7u %-10s %-10s %5u %7u ", type_name(e->type),
+		printf("%-9s %-6s %7u %7u %-10s %-10s %5u %7u ", cu_type_name(e->type),
 		       state_name(e->state), e->rqlen.rqueue, e->rqlen.wqueue,
 		       local, peer, e->uid, e->ino);
 		if (e->state == ST_LISTEN && e->has_queue)
@@ -412,7 +398,7 @@ static int summary(const char *source)
 	       family, nentries, source);
 	for (t = 0; t < 3; t++)
 		printf("  %-9s %4zu  listening %zu, established %zu, unconnected %zu\n",
-		       type_name(types[t]), n[t][0] + n[t][1] + n[t][2],
+		       cu_type_name(types[t]), n[t][0] + n[t][1] + n[t][2],
 		       n[t][0], n[t][1], n[t][2]);
 	if (!f) {
 		msg("%s: %s", STAT_FILE, cu_errtext(errno));
