@@ -95,19 +95,9 @@ t_socket_autoloads() {
 }
 
 t_modprobe_r_refused_while_open() {
-	local i=0 out
+	local out
 	loaded || { note "precondition: af_custom not loaded"; return 1; }
-	rm -f "$TMP.ready"
-	"$HOLD" hold $FAMILY "$TMP.ready" 120 &
-	HOLDER=$!
-	while [ ! -e "$TMP.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
-			note "the helper did not open a socket"
-			return 1
-		fi
-		nap
-	done
+	start_holder || return 1
 	if out=$(modprobe -r af_custom 2>&1); then
 		note "modprobe -r succeeded with a socket open"
 		return 1

@@ -13,7 +13,8 @@
 # TAP: ok NAME, not_ok NAME, skip NAME WHY, note TEXT...; check NAME STATUS
 # and run NAME COMMAND report one test by a status or by running COMMAND.
 # num counts the tests so far, failed the failures; totals prints the
-# kselftest "# Totals" line.
+# kselftest "# Totals" line. The module: loaded, unload_retrying, and a
+# socket held open by cu_hold_socket (start_holder, stop_holder).
 
 num=0
 failed=0
@@ -62,7 +63,25 @@ unload_retrying() {
 	return 1
 }
 
-# The cu_hold_socket process holding a socket open (HOLDER), ended.
+# A socket of family $FAMILY held open (120 s at most) by a cu_hold_socket
+# process, "$HOLD", whose pid goes to HOLDER; true once the socket is open
+# (the helper creates $TMP.ready then; 10 s at most).
+start_holder() {
+	local i=0
+	rm -f "$TMP.ready"
+	"$HOLD" hold "$FAMILY" "$TMP.ready" 120 &
+	HOLDER=$!
+	while [ ! -e "$TMP.ready" ]; do
+		i=$((i + 1))
+		if [ $i -gt 50 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
+			note "the helper did not open a socket"
+			return 1
+		fi
+		nap
+	done
+}
+
+# That process ended, if there is one.
 stop_holder() {
 	if [ -n "$HOLDER" ]; then
 		kill "$HOLDER" 2>/dev/null

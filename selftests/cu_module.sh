@@ -85,18 +85,8 @@ t_socket_works() {
 }
 
 t_rmmod_refused_while_socket_open() {
-	local i=0 ref out
-	rm -f "$TMP.ready"
-	"$HOLD" hold $FAMILY "$TMP.ready" 120 &
-	HOLDER=$!
-	while [ ! -e "$TMP.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
-			note "the helper did not open a socket"
-			return 1
-		fi
-		nap
-	done
+	local ref out
+	start_holder || return 1
 	ref=$(cat "$SYS/refcnt" 2>/dev/null)
 	[ "${ref:-0}" -gt 0 ] || { note "refcnt is '$ref' with a socket open"; return 1; }
 	if out=$(rmmod af_custom 2>&1); then
