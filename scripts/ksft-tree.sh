@@ -15,7 +15,9 @@
 # for nothing). Treat the directory as read-only: copy it to work in it.
 set -euo pipefail
 
-TARBALL_GLOB="/usr/src/linux-source-6.1.tar.*"
+# shellcheck source-path=SCRIPTDIR source=lib-ksrc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-ksrc.sh"
+
 MEMBERS=(
 	scripts/subarch.include
 	tools/testing/selftests/Makefile
@@ -29,37 +31,14 @@ MEMBERS=(
 	tools/testing/selftests/kselftest/runner.sh
 )
 
-die() { echo "ksft-tree.sh: $*" >&2; exit 1; }
-
 main() {
-	local tarball top version cache dir tmp m
-	tarball=$(compgen -G "$TARBALL_GLOB" | head -n 1) ||
-		die "no $TARBALL_GLOB (apt-get install linux-source-6.1, or run scripts/deps.sh)"
-	top=$(basename "$tarball"); top=${top%%.tar.*}
-	version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null ||
-		stat -c %Y "$tarball")
-	cache=${AF_CUSTOM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/af_custom}
-	dir=$cache/ksft-tree-$top-$version
-
-	if [[ -f $dir/.complete ]]; then
-		echo "$dir"
+	ksrc_locate ksft-tree
+	if [[ -f $KSRC_DIR/.complete ]]; then
+		echo "$KSRC_DIR"
 		return 0
 	fi
-
-	mkdir -p "$cache"
-	tmp=$(mktemp -d "$cache/.ksft-tree.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
-	echo "ksft-tree.sh: extracting the kselftest runner from $tarball" >&2
-	tar -xf "$tarball" -C "$tmp" --strip-components=1 "${MEMBERS[@]/#/$top/}"
-	for m in "${MEMBERS[@]}"; do
-		[[ -s $tmp/$m ]] || die "$m not found in $tarball"
-	done
-	touch "$tmp/.complete"
-	chmod 755 "$tmp"
-	rm -rf "$dir"
-	mv "$tmp" "$dir"
-	trap - EXIT
-	echo "$dir"
+	ksrc_extract "the kselftest runner" 1 "${MEMBERS[@]}"
+	echo "$KSRC_DIR"
 }
 
 main "$@"

@@ -20,6 +20,9 @@
 # to this script). Leaves the module loaded with default parameters.
 # Exit status: 0 all passed, 1 a test failed, 4 (kselftest skip) not root.
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 KSFT_SKIP=4
 DIR=$(cd "$(dirname "$0")" && pwd)
 CHURN=${CU_CHURN:-$DIR/cu_churn}
@@ -33,26 +36,9 @@ else
 	CYCLES=50
 fi
 
-num=0
-failed=0
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-note()   { echo "# $*"; }
+# cu_lib.sh's nap, shorter: the cycles retry rmmod every tenth of a second
 nap()    { sleep 0.1 2>/dev/null || sleep 1; }
-loaded() { grep -q '^af_custom ' /proc/modules; }
-
-unload() {
-	local i=0 out=
-	while [ $i -lt 100 ]; do
-		if out=$(rmmod af_custom 2>&1); then
-			return 0
-		fi
-		i=$((i + 1))
-		nap
-	done
-	note "rmmod af_custom still failing after 10 s: $out (refcnt $(cat /sys/module/af_custom/refcnt 2>/dev/null))"
-	return 1
-}
+unload() { unload_retrying 100 rmmod af_custom; }
 
 load() {
 	local out
@@ -110,5 +96,5 @@ else
 	not_ok "module_unloads_and_loads_after_the_cycles"
 fi
 
-echo "# Totals: pass:$((num - failed)) fail:$failed"
+totals
 [ $failed -eq 0 ]

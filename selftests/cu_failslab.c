@@ -209,32 +209,6 @@ static bool clean_errno(int e)
 	return e == ENOMEM || e == ENOBUFS || e == EAGAIN || e == ENFILE;
 }
 
-/* sockets of this netns still listed in /proc/net/af_custom */
-static int cu_sockets_left(void)
-{
-	FILE *f = fopen("/proc/net/af_custom", "r");
-	char line[512];
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
-/* closed sockets are freed after an RCU grace period: wait for them */
-static int wait_no_sockets(void)
-{
-	long long deadline = cu_now_ms() + CU_WAIT_MS;
-	int n;
-
-	while ((n = cu_sockets_left()) > 0 && cu_now_ms() < deadline)
-		cu_sleep_ms(20);
-	return n;
-}
-
 #define REQUIRE_FAILSLAB() do {						\
 	if (!self->available)						\
 		SKIP(return, "%s", self->why);				\
@@ -627,7 +601,7 @@ TEST_F(failslab, random_failures_through_listener_lives_leave_nothing)
 {
 	enum { ROUNDS = 150, CLIENTS = 3 };
 	static struct { int op, err; } bad[16];
-	int round, nbad = 0, lfd, cl[CLIENTS], a, i, n, left;
+	int round, nbad = 0, lfd, cl[CLIENTS], a, i, left;
 	struct sockaddr_cu addr;
 	socklen_t alen;
 	char buf[64];
@@ -704,10 +678,7 @@ close_all:
 	close(a);
 	close(cl[0]);
 	close(lfd);
-	n = wait_no_sockets();
-	ASSERT_EQ(0, n) {
-		TH_LOG("%d socket(s) of this netns still listed in /proc/net/af_custom", n);
-	}
+	cu_expect_no_sockets(_metadata);
 }
 
 /* DGRAM: sendto() to a bound port with each allocation failing */

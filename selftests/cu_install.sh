@@ -21,6 +21,9 @@
 # Exit status: 0 all passed, 1 a test failed, 4 (kselftest skip) not root
 # or af_custom not installed for the running kernel.
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 KSFT_SKIP=4
 DIR=$(cd "$(dirname "$0")" && pwd)
 HOLD=${CU_HOLD:-$DIR/cu_hold_socket}
@@ -30,46 +33,13 @@ MODDIR=/lib/modules/$(uname -r)
 TMP=${TMPDIR:-/tmp}/cu_install.$$
 HOLDER=
 
-num=0
-failed=0
-
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-skip()   { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-note()   { echo "# $*"; }
-run()    { if "$2"; then ok "$1"; else not_ok "$1"; fi; }
-
-nap() { sleep 0.2 2>/dev/null || usleep 200000 2>/dev/null || sleep 1; }
-
-loaded() { grep -q '^af_custom ' /proc/modules; }
-
 # Closed sockets are freed after an RCU grace period, so the module's last
 # reference may outlive close() briefly: retry for 10 s.
-modprobe_r() {
-	i=0
-	while [ $i -lt 50 ]; do
-		if out=$(modprobe -r af_custom 2>&1); then
-			return 0
-		fi
-		i=$((i + 1))
-		nap
-	done
-	note "modprobe -r af_custom still failing after 10 s: $out" \
-		"(refcnt $(cat /sys/module/af_custom/refcnt 2>/dev/null))"
-	return 1
-}
+modprobe_r() { unload_retrying 50 modprobe -r af_custom; }
 
 unload_first() {
 	loaded || return 0
 	modprobe_r || { note "precondition: could not unload af_custom"; return 1; }
-}
-
-stop_holder() {
-	if [ -n "$HOLDER" ]; then
-		kill "$HOLDER" 2>/dev/null
-		wait "$HOLDER" 2>/dev/null
-		HOLDER=
-	fi
 }
 
 cleanup() {
@@ -125,19 +95,9 @@ t_socket_autoloads() {
 }
 
 t_modprobe_r_refused_while_open() {
-	local i=0 out
+	local out
 	loaded || { note "precondition: af_custom not loaded"; return 1; }
-	rm -f "$TMP.ready"
-	"$HOLD" hold $FAMILY "$TMP.ready" 120 &
-	HOLDER=$!
-	while [ ! -e "$TMP.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
-			note "the helper did not open a socket"
-			return 1
-		fi
-		nap
-	done
+	start_holder || return 1
 	if out=$(modprobe -r af_custom 2>&1); then
 		note "modprobe -r succeeded with a socket open"
 		return 1
@@ -175,5 +135,5 @@ run first_socket_autoloads_it t_socket_autoloads
 run modprobe_r_refused_while_a_socket_is_open t_modprobe_r_refused_while_open
 run modprobe_r_unloads_once_no_socket_is_left t_modprobe_r_after_close
 
-echo "# Totals: pass:$((num - failed)) fail:$failed"
+totals
 [ $failed -eq 0 ]

@@ -21,18 +21,13 @@
 # Exit status: 0 all passed, 1 a test failed, 4 (kselftest skip) no
 # installation (outside make check).
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 KSFT_SKIP=4
 INST=${CU_KSFT_INSTALL:-/kselftest}
 TEST=${CU_KSFT_TEST:-af_custom:cu_socket}
 TMP=${TMPDIR:-/tmp}/cu_kselftest.$$
-
-num=0
-failed=0
-
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-note()   { echo "# $*"; }
-run()    { if "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
 # Every program of the af_custom collection, as the runner names them:
 # the ones the installation has (the kselftest-list.txt it was made with).
@@ -42,7 +37,7 @@ t_lists_collection() {
 	echo "$listed" | grep -q "^$TEST\$" || { note "$TEST not listed"; rc=1; }
 	for want in "$INST"/af_custom/cu_*; do
 		want=${want##*/}
-		case $want in cu_hold_socket | cu_sockinfo | cu_churn) continue ;; esac	# helpers
+		case $want in cu_hold_socket | cu_sockinfo | cu_churn | cu_lib.sh) continue ;; esac	# helpers, files
 		echo "$listed" | grep -q "^af_custom:$want\$" ||
 			{ note "af_custom:$want installed but not listed"; rc=1; }
 	done
@@ -103,5 +98,5 @@ trap 'exit 1' INT TERM
 run run_kselftest_lists_the_af_custom_collection t_lists_collection
 run "run_kselftest_runs_$(echo "${TEST#*:}" | tr -c 'a-zA-Z0-9_\n' _)" t_runs_test
 
-echo "# Totals: pass:$((num - failed)) fail:$failed"
+totals
 [ $failed -eq 0 ]

@@ -15,6 +15,9 @@
 # The module is left loaded with default parameters when the script exits.
 # Exit status: 0 all passed, 1 a test failed, 4 (kselftest skip) not root.
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 KSFT_SKIP=4
 DIR=$(cd "$(dirname "$0")" && pwd)
 HOLD=${CU_HOLD:-$DIR/cu_hold_socket}
@@ -22,19 +25,6 @@ SYS=/sys/module/af_custom
 FAMILY=22
 TMP=${TMPDIR:-/tmp}/cu_module.$$
 HOLDER=
-
-num=0
-failed=0
-
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-skip()   { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-note()   { echo "# $*"; }
-run()    { if "$2"; then ok "$1"; else not_ok "$1"; fi; }
-
-nap() { sleep 0.2 2>/dev/null || usleep 200000 2>/dev/null || sleep 1; }
-
-loaded() { grep -q '^af_custom ' /proc/modules; }
 
 param() { cat "$SYS/parameters/family" 2>/dev/null; }
 
@@ -62,26 +52,7 @@ load() {
 
 # A closed socket is freed after an RCU grace period (and a dead netns by a
 # worker), so its module reference may outlive close() briefly: retry 10 s.
-unload() {
-	local i=0 out=
-	while [ $i -lt 50 ]; do
-		if out=$(rmmod af_custom 2>&1); then
-			return 0
-		fi
-		i=$((i + 1))
-		nap
-	done
-	note "rmmod af_custom still failing after 10 s: $out (refcnt $(cat $SYS/refcnt 2>/dev/null))"
-	return 1
-}
-
-stop_holder() {
-	if [ -n "$HOLDER" ]; then
-		kill "$HOLDER" 2>/dev/null
-		wait "$HOLDER" 2>/dev/null
-		HOLDER=
-	fi
-}
+unload() { unload_retrying 50 rmmod af_custom; }
 
 cleanup() {
 	stop_holder
@@ -114,18 +85,8 @@ t_socket_works() {
 }
 
 t_rmmod_refused_while_socket_open() {
-	local i=0 ref out
-	rm -f "$TMP.ready"
-	"$HOLD" hold $FAMILY "$TMP.ready" 120 &
-	HOLDER=$!
-	while [ ! -e "$TMP.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
-			note "the helper did not open a socket"
-			return 1
-		fi
-		nap
-	done
+	local ref out
+	start_holder || return 1
 	ref=$(cat "$SYS/refcnt" 2>/dev/null)
 	[ "${ref:-0}" -gt 0 ] || { note "refcnt is '$ref' with a socket open"; return 1; }
 	if out=$(rmmod af_custom 2>&1); then
@@ -255,7 +216,7 @@ else
 	run load_unload_cycles t_load_unload_cycles
 fi
 
-echo "# Totals: pass:$((num - failed)) fail:$failed"
+totals
 if [ $failed -eq 0 ]; then
 	exit 0
 fi

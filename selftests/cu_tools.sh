@@ -14,43 +14,12 @@
 # transcript (lines starting "# $" are the commands).
 # Exit status: 0 all passed, 1 a test failed.
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 T=${TMPDIR:-/tmp}/cu_tools.$$
-PIDS=
-num=0
-failed=0
 
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-note()   { echo "# $*"; }
-check()  { if [ "$2" = 0 ]; then ok "$1"; else not_ok "$1"; fi; }
-
-nap() { sleep 0.2 2>/dev/null || usleep 200000 2>/dev/null || sleep 1; }
-
-# until "$@" succeeds, at most $1 seconds
-until_ok() {
-	local n=$(($1 * 5)) i=0
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $n ] && return 1
-		nap
-	done
-}
-
-bg_started() { PIDS="$PIDS $1"; }
-
-cleanup() {
-	local p
-	exec 7>&- 8>&- 2>/dev/null
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap 'bg_cleanup "$T"' EXIT
 
 # "$@", shown as a transcript line and run, output indented as comments
 show() {

@@ -19,29 +19,12 @@
 # Run as root in the test VM, cunc on PATH. A tool missing from the VM is
 # a skip.
 
+# shellcheck source-path=SCRIPTDIR source=cu_lib.sh
+. "$(dirname "$0")/cu_lib.sh"
+
 PORT=5800
 NOBODY=5899
 T=${TMPDIR:-/tmp}/cu_tracers.$$
-num=0
-failed=0
-
-ok()     { num=$((num + 1)); echo "ok $num $1"; }
-not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-skip()   { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-note()   { echo "# $*"; }
-check()  { if [ "$2" = 0 ]; then ok "$1"; else not_ok "$1"; fi; }
-
-nap() { sleep 0.2 2>/dev/null || usleep 200000 2>/dev/null || sleep 1; }
-
-until_ok() {
-	local n=$(($1 * 5)) i=0
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $n ] && return 1
-		nap
-	done
-}
 
 # /proc/net/af_custom: type state port peer backlog pending ...
 pending_is() {

@@ -642,6 +642,37 @@ static inline int cu_set_somaxconn(int v)
 	return ret;
 }
 
+/* sockets of this netns listed in /proc/net/af_custom, -1 if unreadable */
+static inline int cu_sockets_left(void)
+{
+	FILE *f = fopen("/proc/net/af_custom", "r");
+	char line[512];
+	int n = -1;		/* the header line */
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Every socket of this netns is gone: closed sockets are freed after an RCU
+ * grace period, so wait for them (CU_WAIT_MS at most).
+ */
+static inline void cu_expect_no_sockets(struct __test_metadata *_metadata)
+{
+	long long deadline = cu_now_ms() + CU_WAIT_MS;
+	int n;
+
+	while ((n = cu_sockets_left()) > 0 && cu_now_ms() < deadline)
+		cu_sleep_ms(20);
+	ASSERT_EQ(0, n) {
+		TH_LOG("%d socket(s) of this netns still listed in /proc/net/af_custom", n);
+	}
+}
+
 /* ---- fds a fixture closes in its teardown ------------------------------ */
 
 /* a fixture's `int fds[CU_MAX_FDS]; int nfds;`, for helpers that keep fds */

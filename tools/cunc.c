@@ -39,6 +39,8 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 
+#include "cu_tool.h"
+
 /* exit statuses */
 #define EX_FAIL		1	/* any other error */
 #define EX_USAGE	2
@@ -107,40 +109,8 @@ static void usage(FILE *f)
 		prog, prog);
 }
 
-/* "Connection refused (ECONNREFUSED)" */
-static const char *errtext(int err)
-{
-	static char buf[160];
-	const char *name = strerrorname_np(err);
-
-	snprintf(buf, sizeof(buf), "%s (%s)", strerror(err), name ? name : "?");
-	return buf;
-}
-
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
+#define msg(...)	cu_msg(prog, __VA_ARGS__)
 #define verbose(...) do { if (opt.verbose) msg(__VA_ARGS__); } while (0)
-
-static const char *type_name(int type)
-{
-	switch (type) {
-	case SOCK_STREAM:
-		return "stream";
-	case SOCK_SEQPACKET:
-		return "seqpacket";
-	default:
-		return "dgram";
-	}
-}
 
 static long long now_ms(void)
 {
@@ -148,28 +118,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void find_family(void)
-{
-	FILE *f = fopen("/sys/module/af_custom/parameters/family", "r");
-	int v;
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &v) == 1 && v > 0)
-		family = v;
-	fclose(f);
-}
-
-static struct sockaddr_cu cu_addr(uint32_t port)
-{
-	struct sockaddr_cu a;
-
-	memset(&a, 0, sizeof(a));
-	a.scu_family = family;
-	a.scu_port = port;
-	return a;
 }
 
 static uint32_t local_port(int fd)
@@ -232,10 +180,10 @@ static int new_socket(void)
 		return fd;
 	if (errno == EAFNOSUPPORT) {
 		msg("socket(%d, %s): %s: af_custom.ko is not loaded",
-		    family, type_name(opt.type), errtext(errno));
+		    family, cu_type_name(opt.type), cu_errtext(errno));
 		exit(EX_NOFAMILY);
 	}
-	msg("socket: %s", errtext(errno));
+	msg("socket: %s", cu_errtext(errno));
 	exit(EX_FAIL);
 }
 
@@ -252,7 +200,7 @@ static void relisten(int backlog)
 	get_stats(lfd, &before);
 	if (listen(lfd, backlog)) {
 		msg("listen(%d) again on port %u: %s", backlog, opt.port,
-		    errtext(errno));
+		    cu_errtext(errno));
 		return;
 	}
 	now = getopt_int(lfd, CU_BACKLOG);
@@ -300,7 +248,7 @@ static bool write_all(int fd, const char *p, size_t len)
 static int reset_error(uint32_t port)
 {
 	msg("connection %s port %u reset: %s: the listener dropped it before accept() (its backlog shrank, or it closed), or the peer closed with data unread",
-	    opt.listen ? "from" : "to", port, errtext(ECONNRESET));
+	    opt.listen ? "from" : "to", port, cu_errtext(ECONNRESET));
 	return EX_RESET;
 }
 
@@ -318,7 +266,7 @@ static int copy_loop(int s, uint32_t peer_port)
 	static char inbuf[STREAM_BUF], outbuf[STREAM_BUF];
 	size_t outlen = 0, outoff = 0;
 	bool sock_eof = false, have_dest = !dgram_listener;
-	struct sockaddr_cu dest = cu_addr(0);
+	struct sockaddr_cu dest = cu_addr(family, 0);
 	long long deadline = -1;
 	struct pollfd p[3];
 	ssize_t n;
@@ -347,7 +295,7 @@ static int copy_loop(int s, uint32_t peer_port)
 		if (poll(p, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			msg("poll: %s", errtext(errno));
+			msg("poll: %s", cu_errtext(errno));
 			return EX_FAIL;
 		}
 		if (p[0].revents & POLLIN)
@@ -375,7 +323,7 @@ static int copy_loop(int s, uint32_t peer_port)
 					have_dest = true;
 				}
 				if (!write_all(STDOUT_FILENO, inbuf, n)) {
-					msg("write to stdout: %s", errtext(errno));
+					msg("write to stdout: %s", cu_errtext(errno));
 					return EX_FAIL;
 				}
 			} else if (n == 0) {
@@ -386,10 +334,10 @@ static int copy_loop(int s, uint32_t peer_port)
 				return reset_error(peer_port);
 			} else if (errno == ECONNREFUSED && opt.type == SOCK_DGRAM) {
 				msg("port %u: %s: no datagram socket is bound to it",
-				    peer_port, errtext(errno));
+				    peer_port, cu_errtext(errno));
 				return EX_NOLISTENER;
 			} else if (errno != EAGAIN && errno != EINTR) {
-				msg("recv: %s", errtext(errno));
+				msg("recv: %s", cu_errtext(errno));
 				return EX_FAIL;
 			}
 		}
@@ -401,7 +349,7 @@ static int copy_loop(int s, uint32_t peer_port)
 				outoff = 0;
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				if (n < 0)
-					msg("read stdin: %s", errtext(errno));
+					msg("read stdin: %s", cu_errtext(errno));
 				stdin_eof = true;
 				if (opt.type != SOCK_DGRAM)
 					shutdown(s, SHUT_WR);
@@ -425,15 +373,15 @@ static int copy_loop(int s, uint32_t peer_port)
 				return reset_error(peer_port);
 			} else if (errno == EPIPE) {
 				msg("the peer closed the connection; the rest of the input was not sent: %s",
-				    errtext(errno));
+				    cu_errtext(errno));
 				return EX_FAIL;
 			} else if (errno == ECONNREFUSED && opt.type == SOCK_DGRAM) {
 				msg("send to port %u: %s: no datagram socket is bound to it",
 				    dgram_listener ? dest.scu_port : peer_port,
-				    errtext(errno));
+				    cu_errtext(errno));
 				return EX_NOLISTENER;
 			} else if (errno != EAGAIN && errno != EINTR) {
-				msg("send: %s", errtext(errno));
+				msg("send: %s", cu_errtext(errno));
 				return EX_FAIL;
 			}
 		}
@@ -444,7 +392,7 @@ static int copy_loop(int s, uint32_t peer_port)
 
 static int do_connect(void)
 {
-	struct sockaddr_cu a = cu_addr(opt.port);
+	struct sockaddr_cu a = cu_addr(family, opt.port);
 	unsigned long long f0 = 0, n0 = 0, f1 = 0, n1 = 0;
 	bool counted;
 	int s, err;
@@ -454,31 +402,31 @@ static int do_connect(void)
 	if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
 		err = errno;
 		if (err != ECONNREFUSED) {
-			msg("connect to port %u: %s", opt.port, errtext(err));
+			msg("connect to port %u: %s", opt.port, cu_errtext(err));
 			return EX_FAIL;
 		}
 		if (opt.type == SOCK_DGRAM) {
 			msg("connect to port %u: %s: no datagram socket is bound to port %u",
-			    opt.port, errtext(err), opt.port);
+			    opt.port, cu_errtext(err), opt.port);
 			return EX_NOLISTENER;
 		}
 		counted = counted && read_refusals(&f1, &n1);
 		if (counted && f1 > f0 && n1 == n0) {
 			msg("connect to port %u: %s: the listener's queue is full (all its backlog of pending connections is used)",
-			    opt.port, errtext(err));
+			    opt.port, cu_errtext(err));
 			return EX_FULL;
 		}
 		if (counted && n1 > n0 && f1 == f0) {
 			msg("connect to port %u: %s: nobody is listening on port %u (for %s sockets)",
-			    opt.port, errtext(err), opt.port, type_name(opt.type));
+			    opt.port, cu_errtext(err), opt.port, cu_type_name(opt.type));
 			return EX_NOLISTENER;
 		}
 		msg("connect to port %u: %s: the listener's queue is full or nobody is listening (cannot tell which)",
-		    opt.port, errtext(err));
+		    opt.port, cu_errtext(err));
 		return EX_REFUSED;
 	}
 	verbose("connected to port %u (%s) from port %u", opt.port,
-		type_name(opt.type), local_port(s));
+		cu_type_name(opt.type), local_port(s));
 	err = copy_loop(s, opt.port);
 	close(s);
 	return err;
@@ -486,7 +434,7 @@ static int do_connect(void)
 
 static void bind_or_die(int fd)
 {
-	struct sockaddr_cu a = cu_addr(opt.port);
+	struct sockaddr_cu a = cu_addr(family, opt.port);
 	int err;
 
 	if (!bind(fd, (struct sockaddr *)&a, sizeof(a))) {
@@ -496,12 +444,12 @@ static void bind_or_die(int fd)
 	err = errno;
 	if (err == EADDRINUSE)
 		msg("bind to port %u: %s: another %s socket is bound to it",
-		    opt.port, errtext(err), type_name(opt.type));
+		    opt.port, cu_errtext(err), cu_type_name(opt.type));
 	else if (err == EACCES)
 		msg("bind to port %u: %s: ports 1 to %u need CAP_NET_BIND_SERVICE",
-		    opt.port, errtext(err), CU_PORT_PRIV_MAX);
+		    opt.port, cu_errtext(err), CU_PORT_PRIV_MAX);
 	else
-		msg("bind to port %u: %s", opt.port, errtext(err));
+		msg("bind to port %u: %s", opt.port, cu_errtext(err));
 	exit(EX_FAIL);
 }
 
@@ -527,15 +475,15 @@ static int do_listen(void)
 	if (listen(lfd, opt.backlog)) {
 		if (errno == EADDRINUSE)
 			msg("listen on port %u: %s: another socket already listens on it",
-			    opt.port, errtext(errno));
+			    opt.port, cu_errtext(errno));
 		else
 			msg("listen(%d) on port %u: %s", opt.backlog, opt.port,
-			    errtext(errno));
+			    cu_errtext(errno));
 		return EX_FAIL;
 	}
 	if (opt.verbose || !opt.port)
 		msg("listening on port %u (%s, backlog %d)", opt.port,
-		    type_name(opt.type), getopt_int(lfd, CU_BACKLOG));
+		    cu_type_name(opt.type), getopt_int(lfd, CU_BACKLOG));
 
 	for (;;) {
 		p[0].fd = sigfd;
@@ -545,7 +493,7 @@ static int do_listen(void)
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			msg("poll: %s", errtext(errno));
+			msg("poll: %s", cu_errtext(errno));
 			return EX_FAIL;
 		}
 		if (p[0].revents & POLLIN)
@@ -556,7 +504,7 @@ static int do_listen(void)
 		if (s < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			msg("accept: %s", errtext(errno));
+			msg("accept: %s", cu_errtext(errno));
 			return EX_FAIL;
 		}
 		{
@@ -670,14 +618,14 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &set, NULL);
 		sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 		if (sigfd < 0) {
-			msg("signalfd: %s", errtext(errno));
+			msg("signalfd: %s", cu_errtext(errno));
 			return EX_FAIL;
 		}
 	} else {
 		signal(SIGUSR1, SIG_IGN);
 		signal(SIGUSR2, SIG_IGN);
 	}
-	find_family();
+	family = cu_find_family();
 
 	if (!opt.listen)
 		return do_connect();

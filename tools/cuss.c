@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cu_tool.h"
+
 #define PROC_FILE	"/proc/net/af_custom"
 #define STAT_FILE	"/proc/net/af_custom_stat"
 
@@ -42,6 +44,8 @@
 #define EX_USAGE	2
 
 static const char *prog = "cuss";
+
+#define msg(...)	cu_msg(prog, __VA_ARGS__)
 
 struct entry {
 	uint8_t type, state;
@@ -68,26 +72,6 @@ static struct {
 static int family = AF_CUSTOM;
 static struct entry *entries;
 static size_t nentries, capacity;
-
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static const char *errtext(int err)
-{
-	static char buf[160];
-	const char *name = strerrorname_np(err);
-
-	snprintf(buf, sizeof(buf), "%s (%s)", strerror(err), name ? name : "?");
-	return buf;
-}
 
 static void usage(FILE *f)
 {
@@ -124,18 +108,6 @@ static void usage(FILE *f)
 		prog, prog);
 }
 
-static void find_family(void)
-{
-	FILE *f = fopen("/sys/module/af_custom/parameters/family", "r");
-	int v;
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &v) == 1 && v > 0)
-		family = v;
-	fclose(f);
-}
-
 static struct entry *new_entry(void)
 {
 	if (nentries == capacity) {
@@ -148,20 +120,6 @@ static struct entry *new_entry(void)
 	}
 	memset(&entries[nentries], 0, sizeof(*entries));
 	return &entries[nentries++];
-}
-
-static const char *type_name(int type)
-{
-	switch (type) {
-	case SOCK_STREAM:
-		return "stream";
-	case SOCK_SEQPACKET:
-		return "seqpacket";
-	case SOCK_DGRAM:
-		return "dgram";
-	default:
-		return "?";
-	}
 }
 
 static const char *state_name(int state)
@@ -400,7 +358,7 @@ static void list(void)
 			continue;
 		port_text(local, sizeof(local), e->port);
 		port_text(peer, sizeof(peer), e->peer);
-		printf("%-9s %-6s %7u %7u %-10s %-10s %5u %7u ", type_name(e->type),
+		printf("%-9s %-6s %7u %7u %-10s %-10s %5u %7u ", cu_type_name(e->type),
 		       state_name(e->state), e->rqlen.rqueue, e->rqlen.wqueue,
 		       local, peer, e->uid, e->ino);
 		if (e->state == ST_LISTEN && e->has_queue)
@@ -440,10 +398,10 @@ static int summary(const char *source)
 	       family, nentries, source);
 	for (t = 0; t < 3; t++)
 		printf("  %-9s %4zu  listening %zu, established %zu, unconnected %zu\n",
-		       type_name(types[t]), n[t][0] + n[t][1] + n[t][2],
+		       cu_type_name(types[t]), n[t][0] + n[t][1] + n[t][2],
 		       n[t][0], n[t][1], n[t][2]);
 	if (!f) {
-		msg("%s: %s", STAT_FILE, errtext(errno));
+		msg("%s: %s", STAT_FILE, cu_errtext(errno));
 		return EX_FAIL;
 	}
 	printf("Connection counters of this network namespace (%s):\n", STAT_FILE);
@@ -630,7 +588,7 @@ int main(int argc, char **argv)
 		opt.type = 0;
 	}
 
-	find_family();
+	family = cu_find_family();
 	err = opt.proc ? -1 : read_diag();
 	if (err) {
 		int perr = read_proc();
@@ -638,14 +596,14 @@ int main(int argc, char **argv)
 		if (perr) {
 			if (err > 0)
 				msg("sock_diag dump for family %d: %s", family,
-				    errtext(err));
-			msg("%s: %s%s", PROC_FILE, errtext(perr),
+				    cu_errtext(err));
+			msg("%s: %s%s", PROC_FILE, cu_errtext(perr),
 			    perr == ENOENT ? ": af_custom.ko is not loaded" : "");
 			return EX_FAIL;
 		}
 		if (err > 0)
 			msg("no sock_diag dump for family %d (%s); read %s, which has no CU_STATS counters",
-			    family, errtext(err), PROC_FILE);
+			    family, cu_errtext(err), PROC_FILE);
 		source = PROC_FILE;
 	}
 	if (opt.summary)
