@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <linux/af_custom.h>
+#include "cu_tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,28 +73,6 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-/* The family number the module registered (its `family` parameter). */
-static void find_family(void)
-{
-	FILE *f = fopen("/sys/module/af_custom/parameters/family", "r");
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &family) != 1)
-		family = AF_CUSTOM;
-	fclose(f);
-}
-
-static struct sockaddr_cu cu_addr(unsigned int port)
-{
-	struct sockaddr_cu addr;
-
-	memset(&addr, 0, sizeof(addr));
-	addr.scu_family = family;
-	addr.scu_port = port;
-	return addr;
-}
-
 static unsigned int local_port(int fd)
 {
 	struct sockaddr_cu addr;
@@ -144,7 +123,7 @@ static void message_for(int client, char *buf, size_t size)
 
 static int start_server(void)
 {
-	struct sockaddr_cu addr = cu_addr(PORT);
+	struct sockaddr_cu addr = cu_addr(family, PORT);
 	int srv = socket(family, SOCK_STREAM, 0);
 
 	if (srv < 0) {
@@ -171,7 +150,7 @@ static int start_server(void)
  */
 static void connect_clients(int fds[], unsigned int ports[])
 {
-	struct sockaddr_cu addr = cu_addr(PORT);
+	struct sockaddr_cu addr = cu_addr(family, PORT);
 	int i, ret;
 
 	printf("\n%d clients connect; nobody calls accept() yet:\n", NCLIENTS);
@@ -367,7 +346,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
 	alarm(WATCHDOG_SECS);
-	find_family();
+	family = cu_find_family();
 
 	printf("AF_CUSTOM demo: listen() with the Windows Sockets semantics (family %d)\n\n",
 	       family);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the AF_CUSTOM tools cunc and cuss share: their messages on stderr,
- * errno texts, the family number the module registered, socket type names
- * and the address of a port. Static inline, as each tool is one static binary built from one
- * file (tools/Makefile).
+ * What the AF_CUSTOM tools (cunc, cuss, cu_demo) share: their messages on
+ * stderr, errno texts, the family number the module registered, socket
+ * type names and the address of a port. Static inline, as each tool is one
+ * static binary built from one file (tools/Makefile).
  */
 #ifndef CU_TOOL_H
 #define CU_TOOL_H
