@@ -5,15 +5,19 @@
  * A sender copies its data into skbs charged to its own send buffer
  * (sock_alloc_send_pskb(), so SO_SNDBUF bounds what is in flight and a
  * full buffer blocks it or gives EAGAIN) and appends them straight to the
- * peer's receive queue. The two types differ in one place each way: a
- * SEQPACKET record is one skb, sent whole or not at all, and read whole
- * (truncated with MSG_TRUNC); a stream is cut into skbs of any size and
- * read across them.
+ * peer's receive queue. A small message goes in the skb's head; anything
+ * bigger goes in order-0 pages, which return to the sender (pages.c) once
+ * the peer has read the skb, so a steady stream reuses the same pages.
+ * The two types differ in one place each way: a SEQPACKET record is one
+ * skb, sent whole or not at all, and read whole (truncated with
+ * MSG_TRUNC); a stream is cut into skbs of any size and read across them.
  *
  * Locking (see af_custom.h): cu->lock of the receiving socket guards its
  * queue, sk_shutdown and sk_err; it is taken briefly and never nested.
  * cu->iolock serialises readers; only a reader takes skbs off the queue,
- * so an skb it peeked stays valid until it unlinks it itself.
+ * so an skb it peeked stays valid until it unlinks it itself. A reader
+ * gives a read skb's pages back to the skb's sender, which is alive while
+ * the skb is charged to it (pages.c has the spare list's lock).
  */
 
 #include <linux/sched/signal.h>
@@ -22,6 +26,7 @@
 
 #include "af_custom.h"
 #include "conn.h"
+#include "pages.h"
 #include "stream.h"
 
 struct cu_skb_cb {
@@ -31,8 +36,14 @@ struct cu_skb_cb {
 
 #define CU_SKB_CB(skb)		((struct cu_skb_cb *)(skb)->cb)
 
-/* A stream write is cut into skbs of a linear head plus this much. */
-#define CU_SKB_FRAGS_MAX	(PAGE_SIZE << get_order(32768))
+/*
+ * Messages up to this size go in the skb's head: smaller than a page, and
+ * a head this small costs less than taking a page.
+ */
+#define CU_SKB_LINEAR_MAX	1024
+
+/* The most data an skb carries in pages. */
+#define CU_SKB_PAGES_MAX	(MAX_SKB_FRAGS * PAGE_SIZE)
 
 static bool cu_is_record(const struct sock *sk)
 {
@@ -43,7 +54,7 @@ static size_t cu_stream_chunk(const struct sock *sk, size_t left)
 {
 	size_t max = (READ_ONCE(sk->sk_sndbuf) >> 1) - 64;
 
-	max = min_t(size_t, max, SKB_MAX_HEAD(0) + CU_SKB_FRAGS_MAX);
+	max = min_t(size_t, max, CU_SKB_PAGES_MAX);
 	return min(left, max);
 }
 
@@ -122,26 +133,72 @@ long cu_data_wait_room(struct sock *peer, unsigned int len, long timeo)
 }
 
 /*
- * An skb of @size bytes of @msg, charged to @sk's send buffer: a head of
- * up to a page, then page frags; a record too big for MAX_SKB_FRAGS pages
- * keeps the rest in its head, as AF_UNIX does.
+ * Append @len bytes of pages to @skb, spare ones of @sk first, each
+ * charged to @sk's send buffer as it is added (so kfree_skb() undoes a
+ * partial fill).
+ */
+static int cu_data_add_pages(struct sock *sk, struct sk_buff *skb,
+			     size_t len)
+{
+	struct cu_pages *spare = &cu_sk(sk)->spare;
+	struct page *page;
+	size_t bytes;
+	int i;
+
+	for (i = 0; len; i++, len -= bytes) {
+		page = cu_pages_get(spare, sk->sk_allocation | __GFP_NOWARN);
+		if (!page)
+			return -ENOBUFS;
+		bytes = min_t(size_t, len, PAGE_SIZE);
+		skb_fill_page_desc(skb, i, page, 0, bytes);
+		skb->len += bytes;
+		skb->data_len += bytes;
+		skb->truesize += PAGE_SIZE;
+		refcount_add(PAGE_SIZE, &sk->sk_wmem_alloc);
+	}
+	return 0;
+}
+
+/* Give the pages of @skb, read whole, back to the socket that wrote it. */
+static void cu_data_return_pages(struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	struct sock *sender = skb->sk;
+	unsigned int max;
+	int i;
+
+	if (!shinfo->nr_frags || skb_cloned(skb))
+		return;
+	max = READ_ONCE(sender->sk_sndbuf) / PAGE_SIZE;
+	for (i = 0; i < shinfo->nr_frags; i++)
+		cu_pages_put(&cu_sk(sender)->spare,
+			     skb_frag_page(&shinfo->frags[i]), max);
+	shinfo->nr_frags = 0;
+	skb->len -= skb->data_len;
+	skb->data_len = 0;
+}
+
+/*
+ * An skb of @size bytes of @msg, charged to @sk's send buffer: a small
+ * message in its head, a bigger one in pages; a record too big for
+ * MAX_SKB_FRAGS pages keeps the rest in its head, as AF_UNIX does.
  */
 struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
 				  size_t size, int *err)
 {
-	size_t frags = size > SKB_MAX_HEAD(0) ? size - SKB_MAX_HEAD(0) : 0;
+	size_t paged = size > CU_SKB_LINEAR_MAX ? size : 0;
 	struct sk_buff *skb;
 
-	frags = min_t(size_t, frags, MAX_SKB_FRAGS * PAGE_SIZE);
-	skb = sock_alloc_send_pskb(sk, size - frags, frags,
-				   msg->msg_flags & MSG_DONTWAIT, err,
-				   PAGE_ALLOC_COSTLY_ORDER);
+	paged = min_t(size_t, paged, CU_SKB_PAGES_MAX);
+	skb = sock_alloc_send_pskb(sk, size - paged, 0,
+				   msg->msg_flags & MSG_DONTWAIT, err, 0);
 	if (!skb)
 		return NULL;
-	skb_put(skb, size - frags);
-	skb->data_len = frags;
-	skb->len = size;
-	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+	skb_put(skb, size - paged);
+	*err = cu_data_add_pages(sk, skb, paged);
+	if (!*err)
+		*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
+						   size);
 	if (*err) {
 		kfree_skb(skb);
 		return NULL;
@@ -278,6 +335,7 @@ static void cu_rx_consume(struct sock *sk, struct sk_buff *skb,
 	spin_unlock(&cu->lock);
 	if (consumed < skb->len)
 		return;
+	cu_data_return_pages(skb);
 	consume_skb(skb);
 	if (sk->sk_type == SOCK_DGRAM)
 		wake_up_interruptible(&cu->writers);
