@@ -54,6 +54,7 @@ struct cu_sock {
 	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
 	struct cu_pages		spare;		/* pages for writes, pages.c */
+	struct sk_buff		*spare_skb;	/* a read small skb; xchg() */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
 
 	/*

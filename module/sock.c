@@ -30,6 +30,7 @@ static void cu_sock_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
 	cu_pages_free(&cu_sk(sk)->spare);
+	kfree_skb(cu_sk(sk)->spare_skb);
 	cu_pending_free(cu_sk(sk)->pending);
 	cu_net_unlink(sk);
 }

@@ -8,6 +8,10 @@
  * peer's receive queue. A small message goes in the skb's head; anything
  * bigger goes in order-0 pages, which return to the sender (pages.c) once
  * the peer has read the skb, so a steady stream reuses the same pages.
+ * Likewise a small skb read whole becomes its sender's spare skb, which
+ * carries the sender's next small message: a ping-pong of small messages
+ * allocates nothing (the profile: allocating and freeing a 1-byte
+ * message's skb was a seventh of a round trip, clearing included).
  * The two types differ in one place each way: a SEQPACKET record is one
  * skb, sent whole or not at all, and read whole (truncated with
  * MSG_TRUNC); a stream is cut into skbs of any size and read across them.
@@ -17,7 +21,8 @@
  * cu->iolock serialises readers; only a reader takes skbs off the queue,
  * so an skb it peeked stays valid until it unlinks it itself. A reader
  * gives a read skb's pages back to the skb's sender, which is alive while
- * the skb is charged to it (pages.c has the spare list's lock).
+ * the skb is charged to it (pages.c has the spare list's lock). The
+ * spare skb is handed over with xchg() and cmpxchg(), under no lock.
  */
 
 #include <linux/sched/signal.h>
@@ -179,6 +184,49 @@ static void cu_data_return_pages(struct sk_buff *skb)
 }
 
 /*
+ * @sk's spare skb if it has room for @size bytes and nothing would make
+ * sock_alloc_send_pskb() wait or fail: errors and waits stay its business.
+ */
+static struct sk_buff *cu_data_reuse_skb(struct sock *sk, size_t size)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	struct sk_buff *skb = READ_ONCE(cu->spare_skb);
+
+	if (!skb || skb_tailroom(skb) < size || READ_ONCE(sk->sk_err) ||
+	    READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN ||
+	    sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return NULL;
+	skb = xchg(&cu->spare_skb, NULL);
+	if (skb)
+		skb_set_owner_w(skb, sk);
+	return skb;
+}
+
+/*
+ * Free @skb, read whole; a small one becomes its sender's spare skb
+ * unless the sender has one (or is going away). The sender is held
+ * across skb_orphan(), which uncharges it and may drop its last hold.
+ */
+static void cu_data_free_skb(struct sk_buff *skb)
+{
+	struct sock *sender = skb->sk;
+
+	if (skb_is_nonlinear(skb) || skb_cloned(skb) ||
+	    READ_ONCE(cu_sk(sender)->spare_skb) ||
+	    !refcount_inc_not_zero(&sender->sk_refcnt)) {
+		cu_data_return_pages(skb);
+		consume_skb(skb);
+		return;
+	}
+	skb_orphan(skb);
+	skb->len = 0;
+	skb_reset_tail_pointer(skb);
+	if (cmpxchg(&cu_sk(sender)->spare_skb, NULL, skb))
+		consume_skb(skb);
+	sock_put(sender);
+}
+
+/*
  * An skb of @size bytes of @msg, charged to @sk's send buffer: a small
  * message in its head, a bigger one in pages; a record too big for
  * MAX_SKB_FRAGS pages keeps the rest in its head, as AF_UNIX does.
@@ -190,8 +238,11 @@ struct sk_buff *cu_data_alloc_skb(struct sock *sk, struct msghdr *msg,
 	struct sk_buff *skb;
 
 	paged = min_t(size_t, paged, CU_SKB_PAGES_MAX);
-	skb = sock_alloc_send_pskb(sk, size - paged, 0,
-				   msg->msg_flags & MSG_DONTWAIT, err, 0);
+	skb = paged ? NULL : cu_data_reuse_skb(sk, size);
+	if (!skb)
+		skb = sock_alloc_send_pskb(sk, size - paged, 0,
+					   msg->msg_flags & MSG_DONTWAIT, err,
+					   0);
 	if (!skb)
 		return NULL;
 	skb_put(skb, size - paged);
@@ -335,8 +386,7 @@ static void cu_rx_consume(struct sock *sk, struct sk_buff *skb,
 	spin_unlock(&cu->lock);
 	if (consumed < skb->len)
 		return;
-	cu_data_return_pages(skb);
-	consume_skb(skb);
+	cu_data_free_skb(skb);
 	if (sk->sk_type == SOCK_DGRAM)
 		wake_up_interruptible(&cu->writers);
 }
