@@ -16,16 +16,16 @@
 # Run by `make bench PROFILE=1` in the test VM (scripts/vm.sh puts perf
 # there), or on a host with af_custom loaded:
 #
-#   tools/cu_profile.sh OUTDIR [CASE[:SIZE] ...]
+#   tools/cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]
 #
 # CASE is a cu_bench case, SIZE a message or write size of rtt and tput
-# (1, 4K, 64K). Default: conn rtt:1 rtt:4K tput:4K tput:64K. SOCK_STREAM
-# only: SEQPACKET runs the same paths. PROFILE_REPS (default 3) sets
+# (1, 4K, 64K; empty: all), TYPE stream (the default) or seqpacket.
+# Default: conn rtt:1 rtt:4K tput:4K tput:64K. PROFILE_REPS (default 3) sets
 # cu_bench's --reps, PROFILE_FREQ (default 1000) the sampling rate: every
 # sample unwinds a stack, which under TCG costs enough to distort a
 # higher rate.
 
-OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE] ...]}
+OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]}
 shift
 [ $# -gt 0 ] || set -- conn rtt:1 rtt:4K tput:4K tput:64K
 REPS=${PROFILE_REPS:-3}
@@ -39,10 +39,12 @@ mkdir -p "$OUT"
 echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null
 echo -1 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
 
-# The header of a table: what ran, and the samples by place (kernel,
-# module, program).
+# The header of a table: what ran, what it measured (to turn shares of
+# the samples into time per operation), and the samples by place
+# (kernel, module, program).
 header() {
 	echo "# cu_bench $*"
+	grep 'median of' "$OUT/.err" | grep -v memcpy | sed 's/^cu_bench: */# /'
 	echo "# perf record -g -e cpu-clock -F $FREQ; perf report --sort dso:"
 	perf report -i "$DATA" --stdio --no-children --sort dso -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | sed 's/^/#   /'
@@ -52,9 +54,12 @@ for spec in "$@"; do
 	cs=${spec%%:*}
 	size=
 	[ "$spec" = "$cs" ] || size=${spec#*:}
+	type=stream
+	case $size in *:*) type=${size#*:}; size=${size%%:*} ;; esac
 	name=$cs${size:+-$size}
+	[ "$type" = stream ] || name=$name-$type
 	for fam in cu unix; do
-		set -- --case "$cs" --families "$fam" --types stream --reps "$REPS" \
+		set -- --case "$cs" --families "$fam" --types "$type" --reps "$REPS" \
 			--bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
 		[ -z "$size" ] || set -- "$@" --size "$size"
 		echo "cu_profile: $name $fam"
