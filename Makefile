@@ -11,6 +11,7 @@
 #                         built once into ~/.cache/af_custom (scripts/debug-kernel.sh)
 #   make demo             the listen() demo in a QEMU VM
 #   make bench            the benchmark in a QEMU VM; results in docs/bench/
+#   make bench PROFILE=1  perf profiles of its cases, AF_CUSTOM and AF_UNIX
 #   make install          module (then depmod), uapi header, man pages, cunc, cuss; DESTDIR=
 #   make uninstall        the same files removed; DESTDIR=
 #   make check-dkms       dkms add/build/install/remove for every installed
@@ -85,9 +86,10 @@ debug-kernel:
 .PHONY: check-debug debug-kernel
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
-# cu_bench options (a partial run leaves docs/bench/ alone).
+# cu_bench options (a partial run leaves docs/bench/ alone). PROFILE=1:
+# perf profiles of the cases instead (tools/cu_profile.sh, README).
 bench:
-	@scripts/deps.sh gnuplot-nox
+	@scripts/deps.sh gnuplot-nox $(if $(PROFILE),linux-perf)
 	@scripts/vm.sh bench
 
 # ---- installing ------------------------------------------------------------

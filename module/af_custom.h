@@ -21,6 +21,8 @@
 #include <net/sock.h>
 #include <linux/af_custom.h>
 
+#include "pages.h"
+
 struct cu_pending;
 
 struct cu_sock {
@@ -51,6 +53,8 @@ struct cu_sock {
 	u32			rx_bytes;	/* unread bytes queued, under lock */
 	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
+	struct cu_pages		spare;		/* pages for writes, pages.c */
+	struct sk_buff		*spare_skb;	/* a read small skb; xchg() */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
 
 	/*

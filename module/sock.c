@@ -29,6 +29,8 @@ struct proto cu_proto = {
 static void cu_sock_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
+	cu_pages_free(&cu_sk(sk)->spare);
+	kfree_skb(cu_sk(sk)->spare_skb);
 	cu_pending_free(cu_sk(sk)->pending);
 	cu_net_unlink(sk);
 }
@@ -52,6 +54,7 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	spin_lock_init(&cu->lock);
 	mutex_init(&cu->iolock);
 	atomic_set(&cu->unread, 0);
+	cu_pages_init(&cu->spare);
 	init_waitqueue_head(&cu->writers);
 	init_waitqueue_func_entry(&cu->room_wait, cu_dgram_room_relay);
 	INIT_LIST_HEAD(&cu->room_wait.entry);	/* "not queued" */

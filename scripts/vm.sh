@@ -23,6 +23,9 @@
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
 #               demo 180, bench 540)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
+#   PROFILE     bench only: instead of the table, profile cases with perf
+#               (tools/cu_profile.sh) into build/vm/bench/profile/;
+#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
 #   TRACERS     check only: also copy perf and bpftrace (and their
@@ -69,7 +72,7 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -186,6 +189,7 @@ choose_programs() {
 	fi
 	if [[ $MODE == bench ]]; then
 		RUN=(cu_bench)
+		[[ -z ${PROFILE:-} ]] || RUN=(cu_profile.sh)
 		PROG_TIMEOUT=$BENCH_PROG_TIMEOUT
 		return 0
 	fi
@@ -254,7 +258,7 @@ pack_initramfs() {
 	pack_host_programs "$root"
 	if [[ $MODE == bench ]]; then
 		need_static "$BUILD/tools/cu_bench"
-		cp "$BUILD/tools/cu_bench" "$root/tests/"
+		cp "$BUILD/tools/cu_bench" "$TOP/tools/cu_profile.sh" "$root/tests/"
 	fi
 
 	cat >"$root/etc/af_custom-vm.conf" <<-EOF
@@ -385,6 +389,10 @@ report() {
 # plots (scripts/bench-plot.sh), and a full run (no BENCH_ARGS) is copied
 # into docs/bench/.
 #   BENCH_ARGS="--case listen --reps 3"   options for cu_bench (see --help)
+# With PROFILE=1 the guest runs tools/cu_profile.sh instead: the cases in
+# PROFILE_CASES (its default: conn, rtt and tput at each size) under perf
+# record, once for AF_CUSTOM and once for AF_UNIX; the perf report tables
+# come back into build/vm/bench/profile/ (nothing else is written).
 bench_setup() {
 	local word cmdline=()
 	VM_TIMEOUT=${VM_TIMEOUT:-540}
@@ -397,6 +405,10 @@ bench_setup() {
 	# 16 MiB per throughput run, not 256: under TCG a socket moves 20-50
 	# MiB/s, and 50 runs of 256 MiB would take the whole time limit
 	PROG_ARGS="--out /tmp/bench --bytes 16M ${BENCH_ARGS:-}"
+	if [[ -n ${PROFILE:-} ]]; then
+		HOST_PROGS+=(perf)
+		PROG_ARGS="/tmp/bench ${PROFILE_CASES:-}"
+	fi
 	mkdir -p "$BUILD/vm/bench"
 	: >"$BUILD/vm/bench/results"
 }
@@ -408,6 +420,7 @@ bench_follow() {
 			line=${line%$'\r'}
 			[[ $line == end ]] && break
 			[[ $line == "out cu_bench cu_bench: "* ]] && echo "  ${line#out cu_bench }"
+			[[ $line == "out cu_profile.sh "* ]] && echo "  ${line#out cu_profile.sh }"
 		done
 	} &
 	BENCH_FOLLOWER=$!
@@ -425,6 +438,12 @@ bench_results() {
 	awk -v dir="$out" '$1 == "file" && $2 ~ /^[A-Za-z0-9_.-]+$/ {
 		line = $0; sub(/\r$/, "", line); sub(/^file [^ ]+ ?/, "", line)
 		print line > (dir "/" $2) }' "$VMDIR/results"
+	if [[ -n ${PROFILE:-} ]]; then
+		rm -rf "$VMDIR/profile"
+		mv "$out" "$VMDIR/profile"
+		note "profiles: ${VMDIR#"$TOP"/}/profile/ ($(find "$VMDIR/profile" -name 'profile-*' | wc -l) tables)"
+		return 0
+	fi
 	if [[ ! -s $out/results.csv ]]; then
 		note "cu_bench sent no results"
 		return 0

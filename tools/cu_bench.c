@@ -72,6 +72,7 @@ static const char *const fam_names[NFAM] = {
 	"AF_CUSTOM", "AF_UNIX", "TCP", "memcpy",
 };
 static const char *const fam_keys[NFAM] = { "cu", "unix", "tcp", "memcpy" };
+static const char *const type_keys[] = { "stream", "seqpacket" };
 
 static int opt_reps = 5;
 static double opt_time = 0.25;
@@ -84,6 +85,8 @@ static int opt_max_n = 4096;
 static const char *opt_out = "cu_bench-results";
 static unsigned int opt_cases = (1u << NCASES) - 1;
 static unsigned int opt_fams = (1u << CU) | (1u << UNX) | (1u << TCP);
+static unsigned int opt_types = 3;	/* bit 0 stream, bit 1 seqpacket */
+static long opt_size;			/* rtt, tput: only this size (0: all) */
 static int cu_family = AF_CUSTOM;
 static int somaxconn = -1;
 static char cmdline[512];
@@ -583,6 +586,8 @@ static bool kind_on(const struct kind *k, bool stream_only)
 {
 	if (!(opt_fams & (1u << k->fam)))
 		return false;
+	if (!(opt_types & (k->type == SOCK_STREAM ? 1u : 2u)))
+		return false;
 	return !stream_only || k->type == SOCK_STREAM;
 }
 
@@ -855,6 +860,8 @@ static void case_rtt(void)
 
 	use_one_cpu(true);
 	for (s = 0; s < 2; s++) {
+		if (opt_size && (long)sizes[s] != opt_size)
+			continue;
 		progress("rtt: %s ping-pong (%s), %d reps of %.2f s",
 			 s ? "4 KiB" : "1-byte", where(), opt_reps, opt_time);
 		for (k = 0; k < NKINDS; k++) {
@@ -1043,6 +1050,8 @@ static void case_tput(void)
 
 	use_one_cpu(true);
 	for (s = 0; s < 2; s++) {
+		if (opt_size && (long)sizes[s] != opt_size)
+			continue;
 		progress("tput: %zu KiB writes (%s), %d reps of %ld MiB, after a checksummed "
 			 "pass of %ld MiB", sizes[s] / KIB, where(), opt_reps, opt_bytes / MIB,
 			 opt_check_bytes / MIB);
@@ -1970,6 +1979,9 @@ static void usage(FILE *out)
 "Options:\n"
 "  --case NAME[,NAME]   run only these cases (repeatable; 'all')\n"
 "  --families LIST      cu,unix,tcp (default all three)\n"
+"  --types LIST         stream,seqpacket (default both; TCP is stream only)\n"
+"  --size SIZE          rtt and tput: only this message or write size (1, 4K\n"
+"                       or 64K; default all), e.g. to profile one of them\n"
 "  --reps N             repetitions of each measurement, median kept (default %d;\n"
 "                       the listen case does 3N)\n"
 "  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
@@ -2002,6 +2014,8 @@ static void parse_args(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "case", required_argument, NULL, 'c' },
 		{ "families", required_argument, NULL, 'f' },
+		{ "types", required_argument, NULL, 'T' },
+		{ "size", required_argument, NULL, 's' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "time", required_argument, NULL, 't' },
 		{ "bytes", required_argument, NULL, 'b' },
@@ -2026,6 +2040,8 @@ static void parse_args(int argc, char **argv)
 		switch (c) {
 		case 'c': cases |= parse_list(optarg, case_names, NCASES, "case"); break;
 		case 'f': opt_fams = parse_list(optarg, fam_keys, TCP + 1, "family"); break;
+		case 'T': opt_types = parse_list(optarg, type_keys, 2, "type"); break;
+		case 's': opt_size = parse_size(optarg); break;
 		case 'r': opt_reps = atoi(optarg); break;
 		case 't': opt_time = atof(optarg); break;
 		case 'b': opt_bytes = parse_size(optarg); break;

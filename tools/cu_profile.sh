@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+#
+# Where the kernel time of a cu_bench case goes, AF_CUSTOM against
+# AF_UNIX: each case runs under `perf record -g` (cpu-clock samples, so
+# it works under QEMU TCG, which has no hardware counters), once per
+# family, and `perf report` writes two tables per run into OUTDIR:
+#
+#   profile-CASE-FAMILY.self.txt      samples per function, the function's
+#                                     own time (--no-children)
+#   profile-CASE-FAMILY.children.txt  the same with its callees included
+#                                     (--children), e.g. the share of
+#                                     cu_stream_sendmsg() and all it calls
+#
+# Run by `make bench PROFILE=1` in the test VM (scripts/vm.sh puts perf
+# there), or on a host with af_custom loaded:
+#
+#   tools/cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]
+#
+# CASE is a cu_bench case, SIZE a message or write size of rtt and tput
+# (1, 4K, 64K; empty: all), TYPE stream (the default) or seqpacket.
+# Default: conn rtt:1 rtt:4K tput:4K tput:64K. PROFILE_REPS (default 3) sets
+# cu_bench's --reps, PROFILE_FREQ (default 1000) the sampling rate: every
+# sample unwinds a stack, which under TCG costs enough to distort a
+# higher rate.
+
+OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]}
+shift
+[ $# -gt 0 ] || set -- conn rtt:1 rtt:4K tput:4K tput:64K
+REPS=${PROFILE_REPS:-3}
+FREQ=${PROFILE_FREQ:-1000}
+DATA=${TMPDIR:-/tmp}/cu_profile.$$.data
+failed=0
+
+command -v perf >/dev/null || { echo "cu_profile: no perf on PATH" >&2; exit 1; }
+mkdir -p "$OUT"
+# kernel addresses and every process's samples for root
+echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null
+echo -1 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
+
+# The header of a table: what ran, what it measured (to turn shares of
+# the samples into time per operation), and the samples by place
+# (kernel, module, program).
+header() {
+	echo "# cu_bench $*"
+	grep 'median of' "$OUT/.err" | grep -v memcpy | sed 's/^cu_bench: */# /'
+	echo "# perf record -g -e cpu-clock -F $FREQ; perf report --sort dso:"
+	perf report -i "$DATA" --stdio --no-children --sort dso -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | sed 's/^/#   /'
+}
+
+for spec in "$@"; do
+	cs=${spec%%:*}
+	size=
+	[ "$spec" = "$cs" ] || size=${spec#*:}
+	type=stream
+	case $size in *:*) type=${size#*:}; size=${size%%:*} ;; esac
+	name=$cs${size:+-$size}
+	[ "$type" = stream ] || name=$name-$type
+	for fam in cu unix; do
+		set -- --case "$cs" --families "$fam" --types "$type" --reps "$REPS" \
+			--bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
+		[ -z "$size" ] || set -- "$@" --size "$size"
+		echo "cu_profile: $name $fam"
+		if ! perf record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \
+			cu_bench "$@" >/dev/null 2>"$OUT/.err"; then
+			echo "cu_profile: perf record -- cu_bench $* failed:" >&2
+			cat "$OUT/.err" >&2
+			failed=1
+			continue
+		fi
+		for mode in self children; do
+			flag=--no-children
+			[ $mode = self ] || flag=--children
+			{
+				header "$@"
+				perf report -i "$DATA" --stdio "$flag" --sort sym -g none \
+					--percent-limit 0.3 2>/dev/null | grep -v '^$'
+			} >"$OUT/profile-$name-$fam.$mode.txt"
+		done
+	done
+done
+rm -rf "$DATA" "$OUT/.err" "${TMPDIR:-/tmp}/cu_profile.$$"
+exit $failed
