@@ -166,7 +166,7 @@ test_kernel() {
 		not_ok "dkms_install_$krel"
 		return
 	fi
-	if is_cached "$krel" && ! depmod -b "${moddir%/lib/modules/*}" "$krel" >>"$log" 2>&1; then
+	if is_cached "$krel" && ! depmod -b "$SCRATCH" "$krel" >>"$log" 2>&1; then
 		note "depmod -b failed:"; show_log "$log"
 		not_ok "dkms_install_$krel"
 		return

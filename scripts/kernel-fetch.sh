@@ -20,7 +20,8 @@
 # (KVER=6.12 scripts/deps.sh) updates them first and then calls this.
 set -euo pipefail
 
-CACHE=${AF_CUSTOM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/af_custom}/kernels
+# the directory kver.sh looks in
+CACHE=$("$(dirname "${BASH_SOURCE[0]}")/kver.sh" --cache)
 
 die() { echo "kernel-fetch.sh: $*" >&2; exit 1; }
 

@@ -7,6 +7,7 @@
 #   scripts/kver.sh --kdir [KVER]   print its build tree (the "headers")
 #   scripts/kver.sh --all           print "RELEASE KDIR MODDIR" of every
 #                                   kernel with headers, installed or cached
+#   scripts/kver.sh --cache         print the kernel cache directory
 #
 # KVER is an exact release (6.1.0-56-amd64) or a series (6.1, 6.12;
 # default 6.1). A series picks the newest installed Debian "-amd64" kernel
@@ -86,6 +87,7 @@ main() {
 	case ${1:-} in
 	--paths|--kdir) mode=${1#--}; shift ;;
 	--all) list_all | sort -V; return 0 ;;
+	--cache) echo "$CACHE"; return 0 ;;
 	esac
 	want=${1:-$DEFAULT_SERIES}
 	if ! resolve "$want"; then
