@@ -1,34 +1,47 @@
 #!/usr/bin/env bash
-# Build (once) the debug kernel of `make check-debug` and print its build
+# Build (once) a debug kernel of `make check-debug` and print its build
 # tree, which is both the KDIR to build af_custom.ko against and the place
 # of the image (arch/x86/boot/bzImage).
 #
-#   scripts/debug-kernel.sh          build if needed, prove, print the tree
-#   scripts/debug-kernel.sh --path   only print where the tree is (or would be)
+#   scripts/debug-kernel.sh [VARIANT]          build if needed, prove, print the tree
+#   scripts/debug-kernel.sh --path [VARIANT]   only print where the tree is (or would be)
+#
+# VARIANT (or the environment's DEBUG_KERNEL; default kasan) is one of
+#   kasan   KASAN, kmemleak, UBSAN, lockdep, ... : scripts/debug.config
+#   kcsan   KCSAN (the data-race detector) instead of KASAN, which it
+#           cannot share a kernel with: scripts/debug.config changed by
+#           scripts/debug-kcsan.config
+# A variant's file scripts/debug-VARIANT.config lists what it changes in
+# scripts/debug.config: every option it names (CONFIG_X=..., or
+# "# CONFIG_X is not set") replaces that option's line of debug.config;
+# the rest of debug.config is kept. So the common options are written once.
 #
 # The kernel is Debian's linux-source-6.1, configured as `make tinyconfig`
-# plus scripts/debug.config. It lives in a cache directory outside the
-# work tree,
-#   ${XDG_CACHE_HOME:-~/.cache}/af_custom/debug-kernel-KEY/
+# plus that fragment. It lives in a cache directory outside the work tree,
+#   ${XDG_CACHE_HOME:-~/.cache}/af_custom/debug-kernel-KEY/         (kasan)
+#   ${XDG_CACHE_HOME:-~/.cache}/af_custom/debug-kernel-VARIANT-KEY/ (others)
 # where KEY hashes the fragment, the source package version, the compiler
 # and this recipe, so a change to any of them builds a new kernel and an
 # unchanged one is reused by every checkout. A lock serialises builders.
 #
 # The build fails when an option of the fragment is not in the final
-# .config (merge_config.sh and olddefconfig drop unsatisfiable options
-# silently). Once built, the kernel proves itself once: scripts/kasan-probe/
-# (a module that leaks, WARNs and reads freed memory) is loaded in a VM,
-# and the console must show the KASAN use-after-free report, the WARNING
-# and the kmemleak report. The proof is recorded in the cache, so later
-# runs skip it; a kernel that fails it is never used.
+# .config as written (merge_config.sh and olddefconfig drop unsatisfiable
+# options silently); "# CONFIG_X is not set" is satisfied by any .config
+# without CONFIG_X=, as when X's dependencies are off. Once built, the
+# kernel proves itself once: scripts/kasan-probe/ (a module that leaks,
+# WARNs and then, depending on the kernel, reads freed memory or makes two
+# threads race) is loaded in a VM, and the console must show the kmemleak
+# report, the WARNING, and the KASAN use-after-free report (kasan) or the
+# KCSAN data-race report (kcsan). The proof is recorded in the cache, so
+# later runs skip it; a kernel that fails it is never used.
 #
-# Environment: DEBUG_KERNEL_JOBS (make -j, default 3), AF_CUSTOM_CACHE
-# (instead of ${XDG_CACHE_HOME:-~/.cache}/af_custom).
+# Environment: DEBUG_KERNEL (the variant), DEBUG_KERNEL_JOBS (make -j,
+# default 3), AF_CUSTOM_CACHE (instead of ${XDG_CACHE_HOME:-~/.cache}/af_custom).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCRIPTS=$TOP/scripts
-FRAGMENT=$SCRIPTS/debug.config
+BASE_FRAGMENT=$SCRIPTS/debug.config
 PROBE_DIR=$SCRIPTS/kasan-probe
 SOURCE_PACKAGE=linux-source-6.1
 TARBALL=/usr/src/$SOURCE_PACKAGE.tar.xz
@@ -43,6 +56,55 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 die() { echo "debug-kernel.sh: error: $*" >&2; exit 1; }
 note() { echo "debug-kernel.sh: $*" >&2; }
 
+# Sets VARIANT, FRAGMENTS (the files, in order), PROOF_RE (the line the
+# probe must make the sanitizer print) and PROOF_WHAT (its name).
+select_variant() {
+	VARIANT=${1:-${DEBUG_KERNEL:-kasan}}
+	FRAGMENTS=("$BASE_FRAGMENT")
+	case $VARIANT in
+	kasan)
+		PROOF_RE='BUG: KASAN: use-after-free in kasan_probe_use_after_free'
+		PROOF_WHAT="the KASAN use-after-free report"
+		;;
+	kcsan)
+		FRAGMENTS+=("$SCRIPTS/debug-kcsan.config")
+		PROOF_RE='BUG: KCSAN: data-race in kasan_probe_race_reader / kasan_probe_race_writer'
+		PROOF_WHAT="the KCSAN data-race report"
+		;;
+	*) die "no debug kernel variant '$VARIANT' (there are: kasan kcsan)" ;;
+	esac
+	local f
+	for f in "${FRAGMENTS[@]}"; do
+		[[ -f $f ]] || die "no $f"
+	done
+}
+
+# The option a fragment line sets ("CONFIG_X=..." or "# CONFIG_X is not
+# set"), or nothing.
+OPTION_AWK='function option(line) {
+	if (line ~ /^CONFIG_[A-Za-z0-9_]+=/) { sub(/=.*/, "", line); return line }
+	if (line ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(line, w, " "); return w[2] }
+	return ""
+}'
+
+# The variant's fragment: debug.config, with the lines of the options a
+# variant file names replaced by that file. For kasan, debug.config as it
+# is (so its cache key is the one it had before there were variants).
+fragment_text() {
+	local base=${FRAGMENTS[0]} variant
+	if ((${#FRAGMENTS[@]} == 1)); then
+		cat "$base"
+		return
+	fi
+	variant=${FRAGMENTS[1]}
+	awk "$OPTION_AWK"'
+		FNR == NR { if (option($0) != "") mine[option($0)] = 1; next }
+		!(option($0) in mine)' "$variant" "$base"
+	echo
+	echo "# ==== ${variant#"$TOP"/} ===="
+	cat "$variant"
+}
+
 cache_dir() {
 	local cache version key
 	cache=${AF_CUSTOM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/af_custom}
@@ -52,19 +114,26 @@ cache_dir() {
 		echo "recipe $RECIPE"
 		echo "$SOURCE_PACKAGE $version"
 		gcc --version | head -n 1
-		cat "$FRAGMENT"
+		fragment_text
 	} | sha256sum | cut -c1-16)
-	echo "$cache/debug-kernel-$key"
+	if [[ $VARIANT == kasan ]]; then
+		echo "$cache/debug-kernel-$key"
+	else
+		echo "$cache/debug-kernel-$VARIANT-$key"
+	fi
 }
 
-# Every CONFIG_ line of the fragment, and every "# CONFIG_X is not set",
-# must be in the final .config as written.
+# Every CONFIG_ line of the fragment must be in the final .config as
+# written; every "# CONFIG_X is not set" means no CONFIG_X= line there.
 check_config() {
-	local config=$1 line name missing=0 have
+	local config=$1 fragment=$2 line name missing=0 have
 	while IFS= read -r line; do
 		case $line in
 		CONFIG_*=*) name=${line%%=*} ;;
-		"# CONFIG_"*" is not set") name=${line#\# }; name=${name%% *} ;;
+		"# CONFIG_"*" is not set")
+			name=${line#\# }; name=${name%% *}
+			grep -q "^$name=" "$config" || continue
+			;;
 		*) continue ;;
 		esac
 		if ! grep -qxF -- "$line" "$config"; then
@@ -72,14 +141,20 @@ check_config() {
 			echo "  wanted: $line; .config has: ${have:-nothing (no such option, or its dependencies are off)}" >&2
 			missing=$((missing + 1))
 		fi
-	done <"$FRAGMENT"
+	done <"$fragment"
 	if ((missing)); then
-		die "$missing option(s) of ${FRAGMENT#"$TOP"/} did not make it into the .config (above)"
+		die "$missing option(s) of $(fragment_names) did not make it into the .config (above)"
 	fi
 }
 
+fragment_names() {
+	local f names=()
+	for f in "${FRAGMENTS[@]}"; do names+=("${f#"$TOP"/}"); done
+	echo "${names[*]}"
+}
+
 build_kernel() {
-	local dir=$1 tree=$1/linux tmp start
+	local dir=$1 tree=$1/linux tmp start fragment=$1/fragment.config
 	if [[ ! -f $tree/Makefile ]]; then
 		note "extracting $TARBALL (about 30 s)"
 		rm -rf "$tree" "$dir"/.extract.*
@@ -88,14 +163,15 @@ build_kernel() {
 		mv "$tmp/$SOURCE_PACKAGE" "$tree"
 		rmdir "$tmp"
 	fi
-	note "configuring: tinyconfig + ${FRAGMENT#"$TOP"/}"
+	note "configuring ($VARIANT): tinyconfig + $(fragment_names)"
+	fragment_text >"$fragment"
 	{
 		make -C "$tree" tinyconfig &&
 		"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" \
-			"$tree/.config" "$FRAGMENT" &&
+			"$tree/.config" "$fragment" &&
 		make -C "$tree" olddefconfig
 	} >"$dir/config.log" 2>&1 || { cat "$dir/config.log" >&2; die "configuration failed"; }
-	check_config "$tree/.config"
+	check_config "$tree/.config" "$fragment"
 	note "building bzImage + modules_prepare with -j$JOBS into $tree" \
 		"(7 minutes on 2 idle cores, 20 on busy ones; log: $dir/build.log)"
 	start=$SECONDS
@@ -110,7 +186,7 @@ build_kernel() {
 }
 
 # Boot the kernel once with the probe module; the console must show the
-# three reports. Writes $dir/proof-KEY (the excerpts) on success.
+# three reports (kmemleak, WARN, and the variant's: PROOF_RE). Writes $dir/proof-KEY (the excerpts) on success.
 prove_kernel() {
 	local dir=$1 tree=$1/linux proof=$2 work root console f
 	rm -rf "$dir"/.proof.*
@@ -161,8 +237,7 @@ prove_kernel() {
 	sed -i 's/\r$//' "$console"
 
 	local missing=()
-	grep -q 'BUG: KASAN: use-after-free in kasan_probe_use_after_free' "$console" ||
-		missing+=("the KASAN use-after-free report")
+	grep -q "$PROOF_RE" "$console" || missing+=("$PROOF_WHAT")
 	grep -q 'WARNING: CPU: .*kasan_probe_init' "$console" ||
 		missing+=("the WARNING of WARN_ON_ONCE (is CONFIG_BUG on?)")
 	# kmemleak shows the object's first bytes: the probe wrote its name there
@@ -175,19 +250,24 @@ prove_kernel() {
 		missing+=("the end of the probe run (the VM crashed or hung)")
 	if ((${#missing[@]})); then
 		tail -n 80 "$console" >&2
-		die "the debug kernel did not show: $(printf '%s; ' "${missing[@]}")(console above; all of it in $console)"
+		die "the $VARIANT debug kernel did not show: $(printf '%s; ' "${missing[@]}")(console above; all of it in $console)"
 	fi
-	grep -E 'BUG: KASAN|WARNING: CPU|unreferenced object|af_custom kasan_$' \
+	grep -E 'BUG: KASAN|BUG: KCSAN|WARNING: CPU|unreferenced object|af_custom kasan_$' \
 		"$console" >"$proof"
-	note "proof ok: KASAN, WARN and kmemleak all reported the probe's bugs"
+	note "proof ok: ${PROOF_WHAT#the }, the WARNING and the kmemleak report of the probe's bugs were all there"
 	rm -rf "$work"
 }
 
 main() {
-	local dir probe_key proof
-	[[ -f $FRAGMENT ]] || die "no $FRAGMENT"
-	dir=$(cache_dir)
+	local dir probe_key proof path_only=
 	if [[ ${1:-} == --path ]]; then
+		path_only=1
+		shift
+	fi
+	(($# <= 1)) || die "usage: $0 [--path] [kasan|kcsan]"
+	select_variant "${1:-}"
+	dir=$(cache_dir)
+	if [[ -n $path_only ]]; then
 		echo "$dir/linux"
 		return 0
 	fi
