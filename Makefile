@@ -9,6 +9,8 @@
 #   make check-debug      the selftests, the KUnit tests and a kmemleak scan on a
 #                         debug kernel (KASAN, lockdep, UBSAN, kmemleak, failslab)
 #                         built once into ~/.cache/af_custom (scripts/debug-kernel.sh)
+#   make check-debug KERNEL=kcsan   the same on the KCSAN (data-race) debug kernel,
+#                         which fails on a KCSAN report involving af_custom
 #   make demo             the listen() demo in a QEMU VM
 #   make bench            the benchmark in a QEMU VM; results in docs/bench/
 #   make bench PROFILE=1  perf profiles of its cases, AF_CUSTOM and AF_UNIX
@@ -76,12 +78,16 @@ demo: deps
 
 # The debug kernel is built from Debian's linux-source-6.1 (about 20
 # minutes the first time; then cached, keyed by its config fragment).
+# KERNEL=kasan (default) or kcsan picks it; only a KERNEL given on the
+# command line counts, never one from the environment.
+DEBUG_KERNEL_VARIANT = $(if $(filter command line,$(origin KERNEL)),$(KERNEL),kasan)
+
 check-debug: debug-kernel
-	@scripts/vm.sh check-debug
+	@DEBUG_KERNEL=$(DEBUG_KERNEL_VARIANT) scripts/vm.sh check-debug
 
 debug-kernel:
 	@scripts/deps.sh flex bison bc libelf-dev
-	@scripts/debug-kernel.sh >/dev/null
+	@DEBUG_KERNEL=$(DEBUG_KERNEL_VARIANT) scripts/debug-kernel.sh >/dev/null
 
 .PHONY: check-debug debug-kernel
 

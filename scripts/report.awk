@@ -5,7 +5,7 @@
 #
 #   awk -f report.awk -v mode=check|demo -v progs="P1 P2" \
 #       -v qemu_status=S -v vm_timeout=SECS -v prog_timeout=SECS \
-#       -v kernel_problem=REGEX \
+#       -v kernel_problem=REGEX [-v kernel_ignore=REGEX] \
 #       RESULTS CONSOLE_LOG
 #
 # RESULTS holds the records written by guest-init.sh (see there). The
@@ -44,7 +44,8 @@ FILENAME == ARGV[1] { result_record(); next }
 	tail_buf[++nconsole % CONSOLE_TAIL] = $0
 	if (nexcerpt > 0 && nexcerpt < MAX_EXCERPT)
 		excerpt[++nexcerpt] = $0
-	else if (nexcerpt == 0 && $0 ~ kmsg_re && $0 ~ kernel_problem)
+	else if (nexcerpt == 0 && $0 ~ kmsg_re && $0 ~ kernel_problem &&
+		 (kernel_ignore == "" || $0 !~ kernel_ignore))
 		excerpt[++nexcerpt] = $0
 }
 

@@ -7,7 +7,10 @@
 #   scripts/vm.sh check-debug   the same on the debug kernel (scripts/debug-kernel.sh
 #                         builds it once): KASAN, lockdep, UBSAN, kmemleak, KUnit,
 #                         failslab; plus the module's KUnit results and a
-#                         kmemleak scan after the unload (no host checks)
+#                         kmemleak scan after the unload (no host checks).
+#                         DEBUG_KERNEL=kcsan: on the KCSAN kernel instead
+#                         (no KASAN), plus its data-race reports (scan_kcsan
+#                         in guest-init.sh); results in build/vm/check-debug-kcsan/
 #   scripts/vm.sh demo    tools/cu_demo, its output shown as it is
 #   scripts/vm.sh bench   tools/cu_bench (make bench); see bench_setup below
 #
@@ -27,6 +30,8 @@
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
 #               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
+#   DEBUG_KERNEL  check-debug only: kasan (default) or kcsan, the debug
+#               kernel (make check-debug KERNEL=kcsan)
 #   W, C        passed to the module build (make W=1 C=2 check)
 #   TRACERS     check only: also copy perf and bpftrace (and their
 #               libraries) into the VM for selftests/cu_tracers.sh
@@ -69,6 +74,10 @@ KERNEL_PROBLEM='WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|list
 # its KUnit results), so the guest's final look at it misses nothing.
 DEBUG_CMDLINE="console=ttyS0 loglevel=5 log_buf_len=8M oops=panic panic=-1 kmemleak=on rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
 DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|ODEBUG:|Kernel memory leak detector disabled'
+# The KCSAN kernel: its reports ("BUG: KCSAN: data-race in ...") are judged
+# by one more program, "kcsan" (guest-init.sh: a failure when a report
+# involves af_custom), not by kernel_clean and the console scan.
+KCSAN_KERNEL_IGNORE='BUG: KCSAN: '
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
@@ -97,8 +106,8 @@ run_logged() {
 select_kernel() {
 	local rel paths vmlinuz=${VMLINUZ:-}
 	if [[ $MODE == check-debug && -z ${KDIR:-} ]]; then
-		note "debug kernel: scripts/debug-kernel.sh (the first build takes a while)"
-		KDIR=$("$SCRIPTS/debug-kernel.sh") || die "no debug kernel"
+		note "debug kernel ($DEBUG_KERNEL): scripts/debug-kernel.sh (the first build takes a while)"
+		KDIR=$("$SCRIPTS/debug-kernel.sh" "$DEBUG_KERNEL") || die "no debug kernel"
 		VMLINUZ=${VMLINUZ:-$KDIR/arch/x86/boot/bzImage}
 	fi
 	if [[ -n ${KDIR:-} ]]; then
@@ -267,7 +276,9 @@ pack_initramfs() {
 		PROG_TIMEOUT=$PROG_TIMEOUT
 		PROG_ARGS='${PROG_ARGS:-}'
 		KERNEL_PROBLEM='$KERNEL_PROBLEM'
+		KERNEL_IGNORE='$KERNEL_IGNORE'
 		FLAVOUR=$FLAVOUR
+		DEBUG_KERNEL=${DEBUG_KERNEL:-}
 	EOF
 	for f in $GUEST_ENV; do
 		[[ -z ${!f:-} ]] || printf "export %s='%s'\n" "$f" "${!f//\'/}"
@@ -382,6 +393,7 @@ report() {
 	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${progs[*]}" \
 		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
 		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
+		-v kernel_ignore="$KERNEL_IGNORE" \
 		"$VMDIR/all-results" "$VMDIR/console.log"
 }
 
@@ -479,15 +491,23 @@ main() {
 	# FLAVOUR reaches the tests as CU_FLAVOUR (stock or debug); on the
 	# debug kernel the guest adds the KUnit results and a kmemleak scan as
 	# two more programs.
-	FLAVOUR=stock REPORT_EXTRA=
+	FLAVOUR=stock REPORT_EXTRA='' KERNEL_IGNORE=''
+	VMDIR=$BUILD/vm/$MODE
 	if [[ $MODE == check-debug ]]; then
 		FLAVOUR=debug
 		CMDLINE=$DEBUG_CMDLINE
 		KERNEL_PROBLEM="$KERNEL_PROBLEM|$DEBUG_KERNEL_PROBLEM"
 		VM_MEM=$DEBUG_VM_MEM
 		REPORT_EXTRA="kunit kmemleak"
+		DEBUG_KERNEL=${DEBUG_KERNEL:-kasan}
+		if [[ $DEBUG_KERNEL == kcsan ]]; then
+			REPORT_EXTRA+=" kcsan"
+			KERNEL_IGNORE=$KCSAN_KERNEL_IGNORE
+			VMDIR+=-kcsan
+		fi
+	else
+		DEBUG_KERNEL=
 	fi
-	VMDIR=$BUILD/vm/$MODE
 	mkdir -p "$VMDIR"
 
 	select_kernel
