@@ -116,15 +116,15 @@ t_perf() {
 		>"$T/rec.out" 2>&1 || { note "perf record or the scenario failed:"; sed 's/^/#   /' "$T/rec.out"; rc=1; }
 	echo "# \$ perf script"
 	perf script -i "$T/perf.data" 2>/dev/null | tee "$T/script" | sed 's/^/#   /'
-	has_lines "$T/script" "af_custom:cu_backlog: port=$PORT old=0 new=2 pending=0
-af_custom:cu_queued: port=$PORT peer=[0-9]* pending=1
-af_custom:cu_accepted: port=$PORT peer=[0-9]* pending=0
-af_custom:cu_queued: port=$PORT peer=[0-9]* pending=2
-af_custom:cu_refused: port=$PORT peer=[0-9]* reason=full
-af_custom:cu_backlog: port=$PORT old=2 new=1 pending=1
-af_custom:cu_reset: port=$PORT peer=[0-9]* reason=shrink
-af_custom:cu_refused: port=$NOBODY peer=[0-9]* reason=no_listener
-af_custom:cu_reset: port=$PORT peer=[0-9]* reason=close" || rc=1
+	has_lines "$T/script" "af_custom:cu_backlog: port=$PORT old_backlog=0 new_backlog=2 pending=0 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_queued: port=$PORT peer=[0-9]* pending=1 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_accepted: port=$PORT peer=[0-9]* pending=0 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_queued: port=$PORT peer=[0-9]* pending=2 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_refused: port=$PORT peer=[0-9]* why=full cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_backlog: port=$PORT old_backlog=2 new_backlog=1 pending=1 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_reset: port=$PORT peer=[0-9]* why=shrink cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_refused: port=$NOBODY peer=[0-9]* why=no_listener cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_reset: port=$PORT peer=[0-9]* why=close cookie=[0-9]* netns_ino=[0-9]*" || rc=1
 	[ "$(grep -c 'af_custom:' "$T/script")" = 10 ] ||
 		{ note "$(grep -c 'af_custom:' "$T/script") events, want 10"; rc=1; }
 	return $rc
