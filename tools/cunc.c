@@ -18,7 +18,8 @@
  * second listen() (default: half the current one), which resets the newest
  * pending connections beyond it; SIGUSR2 goes back to --backlog. Both are
  * reported on stderr with the listener's CU_BACKLOG, CU_PENDING and
- * CU_STATS. A listener serves one connection at a time and keeps listening
+ * CU_STATS. SIGHUP shuts the listener down (its counters stay, for cuss
+ * -i) and cunc exits after the connection it serves. A listener serves one connection at a time and keeps listening
  * while it does, so further connections wait in its queue (exactly
  * backlog of them, the next one is refused).
  *
@@ -82,8 +83,9 @@ static struct {
 };
 
 static int family = AF_CUSTOM;
-static int sigfd = -1;		/* SIGUSR1/SIGUSR2 of a listener */
+static int sigfd = -1;		/* SIGUSR1, SIGUSR2, SIGHUP of a listener */
 static int lfd = -1;		/* the listener */
+static bool stopped;		/* SIGHUP shut the listener down */
 static bool stdin_eof;
 
 static void usage(FILE *f)
@@ -120,6 +122,8 @@ static void usage(FILE *f)
 "      --relisten N backlog that SIGUSR1 sets with a second listen()\n"
 "                (default: half the current one); SIGUSR2 sets --backlog\n"
 "                again. A shrink resets the newest pending connections.\n"
+"                SIGHUP shuts the listener down (it stops listening, its\n"
+"                counters stay): cunc exits after the current connection\n"
 "  -h, --help    this help\n"
 "\n"
 "A listener serves one connection at a time and keeps listening meanwhile,\n"
@@ -241,13 +245,40 @@ static void relisten(int backlog)
 	    pending);
 }
 
+/*
+ * SIGHUP: shutdown(SHUT_RD) of the listener. It stops listening, its
+ * pending connections are reset, and its counters stay readable (cuss -i)
+ * until cunc exits, after the connection it serves.
+ */
+static void stop_listening(void)
+{
+	struct cu_listen_stats st;
+
+	if (stopped)
+		return;
+	if (shutdown(lfd, SHUT_RD)) {
+		msg("shutdown of the listener on port %u: %s", opt.port,
+		    cu_errtext(errno));
+		return;
+	}
+	stopped = true;
+	get_stats(lfd, &st);
+	msg("stopped listening on port %u: %llu pending connection(s) reset; queued %llu, accepted %llu",
+	    opt.port, (unsigned long long)st.reset_close,
+	    (unsigned long long)st.queued, (unsigned long long)st.accepted);
+}
+
 static void on_signal(void)
 {
 	struct signalfd_siginfo si;
 	int cur;
 
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1) {
+		if (si.ssi_signo == SIGHUP) {
+			stop_listening();
+		} else if (stopped) {
+			msg("not listening any more: no listen() again");
+		} else if (si.ssi_signo == SIGUSR1) {
 			cur = getopt_int(lfd, CU_BACKLOG);
 			relisten(opt.newbacklog ? opt.newbacklog : cur / 2);
 		} else if (si.ssi_signo == SIGUSR2) {
@@ -602,13 +633,18 @@ static void start_listening(void)
 		    cu_type_name(opt.type), getopt_int(lfd, CU_BACKLOG));
 }
 
-/* wait for a connection (and signals); its socket, or -1 after an error */
+/*
+ * Wait for a connection (and signals): its socket, -1 after an error, or
+ * -2 when SIGHUP stopped the listener.
+ */
 static int next_connection(void)
 {
 	struct pollfd p[2];
 	int s;
 
 	for (;;) {
+		if (stopped)
+			return -2;
 		p[0].fd = sigfd;
 		p[0].events = POLLIN;
 		p[1].fd = lfd;
@@ -621,7 +657,7 @@ static int next_connection(void)
 		}
 		if (p[0].revents & POLLIN)
 			on_signal();
-		if (!(p[1].revents & POLLIN))
+		if (stopped || !(p[1].revents & POLLIN))
 			continue;
 		s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (s >= 0)
@@ -658,9 +694,9 @@ static int do_listen(void)
 	do {
 		s = next_connection();
 		if (s < 0)
-			return EX_FAIL;
+			return s == -2 ? 0 : EX_FAIL;
 		rc = serve(s);
-	} while (opt.keep);
+	} while (opt.keep && !stopped);
 	close(lfd);
 	return rc;
 }
@@ -918,7 +954,7 @@ static bool parse_args(int argc, char **argv)
 	return parse_ports(argc - optind, argv + optind) && check_options();
 }
 
-/* SIGUSR1/SIGUSR2 for a connection listener, through sigfd */
+/* SIGUSR1, SIGUSR2, SIGHUP for a connection listener, through sigfd */
 static void setup_signals(void)
 {
 	sigset_t set;
@@ -927,6 +963,7 @@ static void setup_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGHUP);
 	if (!opt.listen || opt.type == SOCK_DGRAM) {
 		signal(SIGUSR1, SIG_IGN);
 		signal(SIGUSR2, SIG_IGN);
