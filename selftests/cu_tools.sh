@@ -654,8 +654,23 @@ t_not_loaded() {
 	return $rc
 }
 
+# run_after_setup STATUS GROUP NAME...: t_GROUP_NAME for each NAME, as
+# "GROUP: NAME", or not ok for each when the set-up failed (STATUS != 0)
+run_after_setup() {
+	local s=$1 group=$2 t
+	shift 2
+	for t in "$@"; do
+		if [ "$s" -ne 0 ]; then
+			not_ok "$group: $t (set-up failed)"
+			continue
+		fi
+		"t_${group}_$t"
+		check "$group: $t" $?
+	done
+}
+
 main() {
-	local s t
+	local s
 	mkdir -p "$T" || exit 1
 	if ! command -v cunc >/dev/null || ! command -v cuss >/dev/null ||
 	   ! command -v cu_sockinfo >/dev/null; then
@@ -681,14 +696,7 @@ main() {
 	s=$?
 	[ $s -eq 0 ] || note "cuss fixture: set-up failed"
 	check "cuss fixture: stream, dgram and seqpacket sockets" $s
-	for t in tlnp lp e_or filters json i_m; do
-		if [ $s -ne 0 ]; then
-			not_ok "cuss: $t (set-up failed)"
-			continue
-		fi
-		"t_cuss_$t"
-		check "cuss: $t" $?
-	done
+	run_after_setup $s cuss tlnp lp e_or filters json i_m
 	fixture_cleanup
 	t_cuss_i_shut_down; check "cuss -i: the counters of a listener shut down" $?
 
@@ -696,14 +704,8 @@ main() {
 	s=$?
 	[ $s -eq 0 ] || note "shrink scenario: set-up failed: $(cat "$T/srv.err")"
 	check "shrink: a listener with backlog 4 serves A, queues B to E" $s
-	for t in queue_full cuss_before sigusr1 newest_reset cuss_after sigusr2_and_drain; do
-		if [ $s -ne 0 ]; then
-			not_ok "shrink: $t (set-up failed)"
-			continue
-		fi
-		"t_shrink_$t"
-		check "shrink: $t" $?
-	done
+	run_after_setup $s shrink queue_full cuss_before sigusr1 newest_reset \
+		cuss_after sigusr2_and_drain
 	t_exit_codes_documented; check "cunc --help lists the exit statuses" $?
 	t_cuss_quiet; check "cuss: nothing on stderr when the dump works, nor with --proc" $?
 	SKIP_WHY=

@@ -376,6 +376,22 @@ static void note_sender(struct copy *c, const struct sockaddr_cu *from)
 	c->have_dest = true;
 }
 
+/* errno of a recv or send (call, "recv from" or "send to") with port */
+static int socket_error(const struct copy *c, const char *call, uint32_t port)
+{
+	if (errno == EAGAIN || errno == EINTR)
+		return GO_ON;
+	if (errno == ECONNRESET)
+		return reset_error(c->peer_port);
+	if (errno == ECONNREFUSED && opt.type == SOCK_DGRAM) {
+		msg("%s port %u: %s: no datagram socket is bound to it", call,
+		    port, cu_errtext(errno));
+		return EX_NOLISTENER;
+	}
+	msg("%s port %u: %s", call, port, cu_errtext(errno));
+	return EX_FAIL;
+}
+
 static int read_socket(struct copy *c, short revents)
 {
 	struct sockaddr_cu from;
@@ -399,18 +415,7 @@ static int read_socket(struct copy *c, short revents)
 		/* hung up entirely: nobody would read what we send */
 		return revents & POLLHUP ? 0 : GO_ON;
 	}
-	if (errno == ECONNRESET)
-		return reset_error(c->peer_port);
-	if (errno == ECONNREFUSED && opt.type == SOCK_DGRAM) {
-		msg("port %u: %s: no datagram socket is bound to it",
-		    c->peer_port, cu_errtext(errno));
-		return EX_NOLISTENER;
-	}
-	if (errno != EAGAIN && errno != EINTR) {
-		msg("recv: %s", cu_errtext(errno));
-		return EX_FAIL;
-	}
-	return GO_ON;
+	return socket_error(c, "recv from", c->peer_port);
 }
 
 static void read_stdin(struct copy *c)
@@ -447,24 +452,13 @@ static int send_stdin_data(struct copy *c)
 			c->outlen = c->outoff = 0;
 		return GO_ON;
 	}
-	if (errno == ECONNRESET)
-		return reset_error(c->peer_port);
 	if (errno == EPIPE) {
 		msg("the peer closed the connection; the rest of the input was not sent: %s",
 		    cu_errtext(errno));
 		return EX_FAIL;
 	}
-	if (errno == ECONNREFUSED && opt.type == SOCK_DGRAM) {
-		msg("send to port %u: %s: no datagram socket is bound to it",
-		    c->dgram_listener ? c->dest.scu_port : c->peer_port,
-		    cu_errtext(errno));
-		return EX_NOLISTENER;
-	}
-	if (errno != EAGAIN && errno != EINTR) {
-		msg("send: %s", cu_errtext(errno));
-		return EX_FAIL;
-	}
-	return GO_ON;
+	return socket_error(c, "send to",
+			    c->dgram_listener ? c->dest.scu_port : c->peer_port);
 }
 
 /* one poll and what it allows; GO_ON or an exit status */

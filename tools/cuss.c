@@ -740,16 +740,30 @@ static void print_extended(const struct entry *e)
 		printf(" sk:%llx", (unsigned long long)e->cookie);
 }
 
+/* the CU_STATS counters, each as fmt (separator, name, value) */
+static void print_stats(const struct entry *e, const char *fmt,
+			const char *sep)
+{
+	static const char *const names[] = {
+		"queued", "accepted", "refused_full", "reset_shrink",
+		"reset_close",
+	};
+	const uint64_t values[] = {
+		e->stats.queued, e->stats.accepted, e->stats.refused_full,
+		e->stats.reset_shrink, e->stats.reset_close,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		printf(fmt, i ? sep : "", names[i],
+		       (unsigned long long)values[i]);
+}
+
 static void print_counters(const struct entry *e)
 {
 	printf("backlog:%u pending:%u", e->queue.backlog, e->queue.pending);
 	if (e->has_stats)
-		printf(" queued:%llu accepted:%llu refused_full:%llu reset_shrink:%llu reset_close:%llu",
-		       (unsigned long long)e->stats.queued,
-		       (unsigned long long)e->stats.accepted,
-		       (unsigned long long)e->stats.refused_full,
-		       (unsigned long long)e->stats.reset_shrink,
-		       (unsigned long long)e->stats.reset_close);
+		print_stats(e, " %s%s:%llu", "");
 }
 
 /* -m and -i: on a line of their own, after a tab, unless -O */
@@ -827,12 +841,9 @@ static void json_stats(const struct entry *e)
 		printf(",\"stats\":null");
 		return;
 	}
-	printf(",\"stats\":{\"queued\":%llu,\"accepted\":%llu,\"refused_full\":%llu,\"reset_shrink\":%llu,\"reset_close\":%llu}",
-	       (unsigned long long)e->stats.queued,
-	       (unsigned long long)e->stats.accepted,
-	       (unsigned long long)e->stats.refused_full,
-	       (unsigned long long)e->stats.reset_shrink,
-	       (unsigned long long)e->stats.reset_close);
+	printf(",\"stats\":{");
+	print_stats(e, "%s\"%s\":%llu", ",");
+	putchar('}');
 }
 
 /* one object per line; a port 0 (none) and an unknown cookie are null */
