@@ -62,11 +62,11 @@ scenario() {
 	local srv a b c rc=0 st
 	mkdir -p "$T.s"
 	mkfifo "$T.s/a"
-	cunc -l -b 2 -B 1 $PORT </dev/null >/dev/null 2>&1 &
+	cunc -l --backlog 2 --relisten 1 -p $PORT </dev/null >/dev/null 2>&1 &
 	srv=$!
 	until_ok 10 grep -q "^stream *LISTEN *$PORT " /proc/net/af_custom ||
 		{ echo "scenario: no listener" >&2; rc=1; }
-	cunc $PORT <"$T.s/a" >/dev/null 2>&1 &
+	cunc -N $PORT <"$T.s/a" >/dev/null 2>&1 &
 	a=$!
 	exec 7>"$T.s/a"
 	until_ok 10 grep -q "^stream *ESTAB *$PORT " /proc/net/af_custom ||
