@@ -50,6 +50,11 @@ TARBALL=/usr/src/$SOURCE_PACKAGE.tar.xz
 RECIPE=1
 JOBS=${DEBUG_KERNEL_JOBS:-3}
 PROOF_TIMEOUT=600
+# The debug kernels have no ACPI, so their CPUs come from the firmware's MP
+# table, and SeaBIOS's (QEMU's default) lists only the boot CPU: with it,
+# -smp 2 boots one CPU, and KCSAN (which needs two) finds nothing. qboot's
+# MP table lists them all. scripts/vm.sh boots the debug kernels with it too.
+DEBUG_FIRMWARE=/usr/share/qemu/qboot.rom
 
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
@@ -68,7 +73,7 @@ select_variant() {
 		;;
 	kcsan)
 		FRAGMENTS+=("$SCRIPTS/debug-kcsan.config")
-		PROOF_RE='BUG: KCSAN: data-race in kasan_probe_race_reader / kasan_probe_race_writer'
+		PROOF_RE='BUG: KCSAN: data-race in kasan_probe_race_reader .*/ kasan_probe_race_writer'
 		PROOF_WHAT="the KCSAN data-race report"
 		;;
 	*) die "no debug kernel variant '$VARIANT' (there are: kasan kcsan)" ;;
@@ -229,7 +234,7 @@ prove_kernel() {
 
 	note "booting it with the probe (QEMU TCG; about a minute)"
 	timeout --kill-after=10 "$PROOF_TIMEOUT" \
-		qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+		qemu-system-x86_64 -bios "$DEBUG_FIRMWARE" -accel tcg -cpu max -m 1024 -smp 2 \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$tree/arch/x86/boot/bzImage" -initrd "$work/initramfs.cpio" \
 		-append "console=ttyS0 loglevel=5 oops=panic panic=-1 kmemleak=on" \
@@ -271,6 +276,7 @@ main() {
 		echo "$dir/linux"
 		return 0
 	fi
+	[[ -r $DEBUG_FIRMWARE ]] || die "no $DEBUG_FIRMWARE (qemu-system-data ships it)"
 	[[ -r $TARBALL ]] || die "no $TARBALL (scripts/deps.sh installs $SOURCE_PACKAGE)"
 	mkdir -p "$dir"
 	exec 9>"$dir.lock"

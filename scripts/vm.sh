@@ -79,6 +79,9 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 # involves af_custom), not by kernel_clean and the console scan.
 KCSAN_KERNEL_IGNORE='BUG: KCSAN: '
 DEBUG_VM_MEM=2048
+# the firmware whose MP table gives the debug kernels (no ACPI) all their
+# CPUs; with SeaBIOS's they boot one (scripts/debug-kernel.sh)
+DEBUG_FIRMWARE=/usr/share/qemu/qboot.rom
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
 GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
@@ -335,6 +338,7 @@ install_in_root() {
 boot_vm() {
 	local accel=(-accel tcg -cpu max)
 	[[ ${VM_ACCEL:-tcg} == kvm ]] && accel=(-accel kvm -cpu host)
+	[[ $FLAVOUR == debug ]] && accel+=(-bios "$DEBUG_FIRMWARE")
 	: >"$VMDIR/console.log"
 	: >"$VMDIR/results"
 	note "booting $VMLINUZ (QEMU ${VM_ACCEL:-tcg}, $VM_SMP CPUs, ${VM_MEM} MiB;" \
