@@ -30,6 +30,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -275,9 +276,10 @@ func control(rc syscall.RawConn, fn func(fd int) error) error {
 
 // Listener is a listening SOCK_STREAM socket; it is a net.Listener.
 type Listener struct {
-	f    *os.File
-	rc   syscall.RawConn
-	addr *Addr
+	f      *os.File
+	rc     syscall.RawConn
+	addr   *Addr
+	closed int32 // atomic: Close was called (RawConn errors do not say)
 }
 
 // Listen binds port (PortAny: a free one) and listens with exactly
@@ -325,6 +327,9 @@ func (l *Listener) AcceptCU() (*Conn, error) {
 		err = serr
 	}
 	if err != nil {
+		if atomic.LoadInt32(&l.closed) != 0 {
+			err = net.ErrClosed
+		}
 		return nil, opError("accept", nil, l.addr, err)
 	}
 	peer, err := sysName(nfd, true)
@@ -340,6 +345,7 @@ func (l *Listener) Addr() net.Addr { return l.addr }
 // Close stops listening: pending connections are reset, and Accepts
 // waiting in other goroutines return net.ErrClosed.
 func (l *Listener) Close() error {
+	atomic.StoreInt32(&l.closed, 1)
 	return opError("close", nil, l.addr, l.f.Close())
 }
 
@@ -500,6 +506,7 @@ type PacketConn struct {
 	rc     syscall.RawConn
 	la     *Addr
 	family int
+	closed int32 // atomic: Close was called (RawConn errors do not say)
 }
 
 // ListenPacket binds a SOCK_DGRAM socket to port (PortAny: a free one).
@@ -545,6 +552,9 @@ func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		err = serr
 	}
 	if err != nil {
+		if atomic.LoadInt32(&p.closed) != 0 {
+			err = net.ErrClosed
+		}
 		return 0, nil, opError("read", p.la, nil, err)
 	}
 	return n, &Addr{Port: port}, nil
@@ -573,12 +583,19 @@ func (p *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		err = serr
 	}
 	if err != nil {
+		if atomic.LoadInt32(&p.closed) != 0 {
+			err = net.ErrClosed
+		}
 		return 0, opError("write", p.la, a, err)
 	}
 	return n, nil
 }
 
-func (p *PacketConn) Close() error                       { return opError("close", p.la, nil, p.f.Close()) }
+func (p *PacketConn) Close() error {
+	atomic.StoreInt32(&p.closed, 1)
+	return opError("close", p.la, nil, p.f.Close())
+}
+
 func (p *PacketConn) LocalAddr() net.Addr                { return p.la }
 func (p *PacketConn) SetDeadline(t time.Time) error      { return p.f.SetDeadline(t) }
 func (p *PacketConn) SetReadDeadline(t time.Time) error  { return p.f.SetReadDeadline(t) }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand"
 	"net"
 	"os"
 	"sync"
@@ -288,6 +289,26 @@ func TestPacket(t *testing.T) {
 	}
 }
 
+func TestCloseWakesReadFrom(t *testing.T) {
+	p, err := ListenPacket(PortAny)
+	must(t, err)
+	done := make(chan error)
+	go func() {
+		_, _, err := p.ReadFrom(make([]byte, 8))
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	p.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("ReadFrom after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadFrom still waiting 10 s after Close")
+	}
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
@@ -348,7 +369,7 @@ func TestCloseWakesAccept(t *testing.T) {
 // goroutines started at once, each retrying while the queue is full, then
 // waiting in Read (on the poller) until the server answers.
 func TestGoroutineServerManyClients(t *testing.T) {
-	const clients, backlog = 1000, 64
+	const clients, backlog = 1000, 128
 	l, p := listen(t, backlog)
 	var served int32
 	go func() {
@@ -368,6 +389,7 @@ func TestGoroutineServerManyClients(t *testing.T) {
 			}()
 		}
 	}()
+	start := time.Now()
 	var wg sync.WaitGroup
 	var ok, refused int32
 	errs := make(chan error, clients)
@@ -377,12 +399,17 @@ func TestGoroutineServerManyClients(t *testing.T) {
 			defer wg.Done()
 			var c net.Conn
 			var err error
-			for try := 0; try < 2000; try++ { // the queue is exact: retry when full
+			// the queue is exact: back off and retry when it is full
+			backoff := 2 * time.Millisecond
+			for try := 0; try < 200; try++ {
 				if c, err = Dial(p); !errors.Is(err, syscall.ECONNREFUSED) {
 					break
 				}
 				atomic.AddInt32(&refused, 1)
-				time.Sleep(5 * time.Millisecond)
+				time.Sleep(backoff + time.Duration(mrand.Int63n(int64(backoff))))
+				if backoff < 200*time.Millisecond {
+					backoff *= 2
+				}
 			}
 			if err != nil {
 				errs <- err
@@ -415,5 +442,6 @@ func TestGoroutineServerManyClients(t *testing.T) {
 	if st.RefusedFull != uint64(refused) {
 		t.Errorf("RefusedFull %d, clients saw %d refusals", st.RefusedFull, refused)
 	}
-	t.Logf("%d clients, backlog %d: %d refusals while the queue was full", clients, backlog, refused)
+	t.Logf("%d clients, backlog %d: %d refusals while the queue was full, %v",
+		clients, backlog, refused, time.Since(start))
 }

@@ -109,9 +109,7 @@ def _oserror():
 
 
 def _port(address):
-    """A port from an address: an int, or the (family, port) of repr."""
-    if isinstance(address, tuple) and len(address) == 2:
-        address = address[1]
+    """A port from an address, which is an int."""
     if not isinstance(address, int) or isinstance(address, bool):
         raise TypeError(f"an af_custom address is a port (int), not {address!r}")
     if not 0 <= address <= 0xFFFFFFFF:
