@@ -365,31 +365,51 @@ func TestCloseWakesAccept(t *testing.T) {
 	}
 }
 
-// A goroutine server with an exact backlog and a thousand client
-// goroutines started at once, each retrying while the queue is full, then
-// waiting in Read (on the poller) until the server answers.
+// A goroutine server with an exact backlog and a thousand clients, all
+// connected at the same time: the server reads each client's line, and
+// answers none until it has them all, so a thousand client goroutines (and
+// a thousand server goroutines) wait in Read on the runtime's poller. The
+// clients dial at most backlog at a time, retrying on ECONNREFUSED.
 func TestGoroutineServerManyClients(t *testing.T) {
-	const clients, backlog = 1000, 128
+	clients, backlog := 1000, 128
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
+		if rl.Cur < rl.Max {
+			rl.Cur = rl.Max
+			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+		}
+		if max := int(rl.Cur-64) / 2; max < clients {
+			t.Logf("RLIMIT_NOFILE %d: %d clients, not %d", rl.Cur, max, clients)
+			clients = max
+		}
+	}
 	l, p := listen(t, backlog)
 	var served int32
+	release := make(chan struct{})
+	var handlers sync.WaitGroup
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
+			handlers.Add(1)
 			go func() {
+				defer handlers.Done()
 				defer c.Close()
 				line, err := bufio.NewReader(c).ReadString('\n')
 				if err != nil {
 					return
 				}
 				atomic.AddInt32(&served, 1)
+				<-release
 				c.Write([]byte("echo " + line))
 			}()
 		}
 	}()
 	start := time.Now()
+	sem := make(chan struct{}, backlog)
 	var wg sync.WaitGroup
 	var ok, refused int32
 	errs := make(chan error, clients)
@@ -399,24 +419,25 @@ func TestGoroutineServerManyClients(t *testing.T) {
 			defer wg.Done()
 			var c net.Conn
 			var err error
-			// the queue is exact: back off and retry when it is full
-			backoff := 2 * time.Millisecond
-			for try := 0; try < 200; try++ {
+			sem <- struct{}{}
+			backoff := time.Millisecond
+			for try := 0; try < 100; try++ {
 				if c, err = Dial(p); !errors.Is(err, syscall.ECONNREFUSED) {
 					break
 				}
 				atomic.AddInt32(&refused, 1)
 				time.Sleep(backoff + time.Duration(mrand.Int63n(int64(backoff))))
-				if backoff < 200*time.Millisecond {
+				if backoff < 50*time.Millisecond {
 					backoff *= 2
 				}
 			}
+			<-sem
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(60 * time.Second))
+			c.SetDeadline(time.Now().Add(120 * time.Second))
 			msg := fmt.Sprintf("hello %d\n", i)
 			if _, err = c.Write([]byte(msg)); err != nil {
 				errs <- err
@@ -430,18 +451,29 @@ func TestGoroutineServerManyClients(t *testing.T) {
 			atomic.AddInt32(&ok, 1)
 		}(i)
 	}
+	// every client connected and its line read: all of them wait in Read
+	for atomic.LoadInt32(&served) < int32(clients) && len(errs) == 0 &&
+		time.Since(start) < 100*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	all := atomic.LoadInt32(&served)
+	connected := time.Since(start)
+	close(release)
 	wg.Wait()
+	st, err := l.Stats()
+	must(t, err)
+	l.Close()
+	handlers.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	if ok != clients {
-		t.Fatalf("%d of %d clients served", ok, clients)
+	if all != int32(clients) || ok != int32(clients) {
+		t.Fatalf("%d of %d clients connected at once, %d served", all, clients, ok)
 	}
-	st, _ := l.Stats()
-	if st.RefusedFull != uint64(refused) {
-		t.Errorf("RefusedFull %d, clients saw %d refusals", st.RefusedFull, refused)
+	if st.RefusedFull != uint64(refused) || st.Accepted != uint64(clients) {
+		t.Errorf("Stats %+v; clients saw %d refusals", st, refused)
 	}
-	t.Logf("%d clients, backlog %d: %d refusals while the queue was full, %v",
-		clients, backlog, refused, time.Since(start))
+	t.Logf("%d clients, backlog %d: all connected and waiting after %v (%d refusals), served after %v",
+		clients, backlog, connected, refused, time.Since(start))
 }
