@@ -6,6 +6,8 @@
 #   make                  build af_custom.ko (make W=1, make C=2 pass through)
 #   make check            the selftests in a QEMU VM; ends "N passed, N failed"
 #   make check TESTS="cu_listen cu_accept"   only those programs
+#   make check-packaging  man pages, versions, make install, the kernel's kselftest
+#                         runner in a kernel tree; ends "N passed, N failed"
 #   make check-debug      the selftests, the KUnit tests and a kmemleak scan on a
 #                         debug kernel (KASAN, lockdep, UBSAN, kmemleak, failslab)
 #                         built once into ~/.cache/af_custom (scripts/debug-kernel.sh)
@@ -79,6 +81,13 @@ check: deps
 demo: deps
 	@scripts/vm.sh demo
 
+# Packaging rather than behaviour: the man pages, the versions, make
+# install, the kernel's kselftest runner (scripts/check-packaging.sh).
+check-packaging: deps
+	@scripts/check-packaging.sh
+
+.PHONY: check-packaging
+
 # The debug kernel is built from Debian's linux-source-6.1 (about 20
 # minutes the first time; then cached, keyed by its config fragment).
 check-debug: debug-kernel
@@ -114,7 +123,7 @@ DEPMOD ?= depmod
 # pages (cu_demo is a demo, cu_bench a benchmark: not installed).
 INSTALL_TOOLS := cunc cuss
 # The version is written once, as MODULE_VERSION; dkms.conf repeats it and
-# make check (scripts/host-checks.sh) fails when the two differ.
+# make check-packaging (scripts/check-packaging.sh) fails when the two differ.
 CU_VERSION = $(shell sed -n 's/^MODULE_VERSION("\([^"]*\)");$$/\1/p' module/af_custom.c)
 # The release to install for: KDIR's when KDIR is given, else KVER's.
 # (UTS_RELEASE: Debian's 6.1 headers have "6.1.192" in kernel.release.)

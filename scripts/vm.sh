@@ -7,7 +7,7 @@
 #   scripts/vm.sh check-debug   the same on the debug kernel (scripts/debug-kernel.sh
 #                         builds it once): KASAN, lockdep, UBSAN, kmemleak, KUnit,
 #                         failslab; plus the module's KUnit results and a
-#                         kmemleak scan after the unload (no host checks)
+#                         kmemleak scan after the unload
 #   scripts/vm.sh demo    tools/cu_demo, its output shown as it is
 #   scripts/vm.sh bench   tools/cu_bench (make bench); see bench_setup below
 #
@@ -19,7 +19,9 @@
 #   KDIR        a kernel build tree instead; its release names the kernel
 #   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE, or the
 #               cache's)
-#   TESTS       check only: names of the programs to run (default: all)
+#   TESTS       check only: names of the programs to run (default: all
+#               but cu_kselftest.sh, which needs KSFT_INSTALL)
+#   KSFT_INSTALL  check only: a kselftest installation for cu_kselftest.sh
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
 #               demo 180, bench 540)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
@@ -40,12 +42,11 @@
 # console.log (the guest console, for people) and results (the guest's
 # second serial port, the only thing the verdict is read from).
 #
-# check also runs scripts/host-checks.sh before booting (man page, versions,
-# make install, the kernel's kselftest runner in a kernel tree), counted as
-# the program "host-checks" (TESTS="host-checks ..." to choose it). Its
-# kselftest installation goes to the guest's /kselftest, and the module is
-# installed in the guest as on a real host: make install DESTDIR=<root>,
-# then depmod -b <root>, for modprobe and autoload (selftests/cu_install.sh).
+# The module is installed in the guest as on a real host: make install
+# DESTDIR=<root>, then depmod -b <root>, for modprobe and autoload
+# (selftests/cu_install.sh). KSFT_INSTALL names a kselftest installation
+# to ship as the guest's /kselftest for selftests/cu_kselftest.sh, which
+# runs only then (make check-packaging makes one: scripts/check-packaging.sh).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -195,16 +196,18 @@ choose_programs() {
 	fi
 	all=("${GEN_PROGS[@]}" "${SCRIPTS_RUN[@]}" cu_demo)
 	if [[ -z ${TESTS:-} ]]; then
-		RUN=("${all[@]}")
+		RUN=()
+		for name in "${all[@]}"; do
+			[[ $name == cu_kselftest.sh && -z ${KSFT_INSTALL:-} ]] || RUN+=("$name")
+		done
 		return 0
 	fi
 	RUN=()
 	for want in $TESTS; do
-		[[ $want == host-checks ]] && continue	# run on the host
 		for name in "${all[@]}"; do
 			[[ $name == "$want" ]] && RUN+=("$name") && continue 2
 		done
-		die "TESTS: no program '$want' (there are: host-checks ${all[*]})"
+		die "TESTS: no program '$want' (there are: ${all[*]})"
 	done
 }
 
@@ -337,32 +340,9 @@ pack_initramfs() {
 		>"$VMDIR/initramfs.cpio"
 }
 
-# The checks that need no VM (scripts/host-checks.sh), in check mode unless
-# TESTS names programs without "host-checks". Their TAP is written to
-# host-results as the guest writes a program's records, so report.awk
-# counts them like any program's.
-run_host_checks() {
-	local out=$VMDIR/host-results start status
-	: >"$out"
-	rm -rf "$BUILD/host/kselftest-install"
-	[[ $MODE == check ]] || return 0
-	[[ -z ${TESTS:-} || " $TESTS " == *" host-checks "* ]] || return 0
-	note "host checks: man page, versions, make install, kselftest in a kernel tree"
-	start=$SECONDS
-	status=0
-	"$SCRIPTS/host-checks.sh" "$BUILD/host" "$KDIR" >"$BUILD/host-checks.log" 2>&1 ||
-		status=$?
-	{
-		echo "run host-checks"
-		sed 's/^/out host-checks /' "$BUILD/host-checks.log"
-		echo "exit host-checks $status $((SECONDS - start))"
-	} >"$out"
-	note "host checks took $((SECONDS - start)) s"
-}
-
 # Install the module in the guest's root as on a real host, for modprobe
 # and the net-pf alias (busybox modprobe reads modules.dep and
-# modules.alias), and ship the kselftest installation host-checks made.
+# modules.alias), and ship the kselftest installation KSFT_INSTALL names.
 install_in_root() {
 	local root=$1 f
 	run_logged "make install" "$BUILD/install.log" \
@@ -377,8 +357,9 @@ install_in_root() {
 		fi
 	done
 	run_logged "depmod" "$BUILD/depmod.log" depmod -b "$root" "$KREL"
-	if [[ -d $BUILD/host/kselftest-install ]]; then
-		cp -r "$BUILD/host/kselftest-install" "$root/kselftest"
+	if [[ -n ${KSFT_INSTALL:-} ]]; then
+		[[ -d $KSFT_INSTALL ]] || die "KSFT_INSTALL=$KSFT_INSTALL: no such directory"
+		cp -r "$KSFT_INSTALL" "$root/kselftest"
 	fi
 }
 
@@ -435,15 +416,12 @@ report() {
 	local progs=("${RUN[@]}")
 	echo
 	note "VM ran ${VM_SECONDS} s; console: ${VMDIR#"$TOP"/}/console.log"
-	# The host's records first, in the guest's format: counted alike.
-	cat "$VMDIR/host-results" "$VMDIR/results" >"$VMDIR/all-results"
-	[[ -s $VMDIR/host-results ]] && progs=(host-checks "${progs[@]}")
 	# shellcheck disable=SC2206 # a list of words
 	progs+=($REPORT_EXTRA)
 	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${progs[*]}" \
 		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
 		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
-		"$VMDIR/all-results" "$VMDIR/console.log"
+		"$VMDIR/results" "$VMDIR/console.log"
 }
 
 # ---- make bench ----------------------------------------------------------
@@ -559,7 +537,6 @@ main() {
 	[[ $FLAVOUR == debug ]] && PROG_TIMEOUT=$((PROG_TIMEOUT * DEBUG_TIMEOUT_FACTOR))
 	build_tools
 	choose_programs
-	run_host_checks
 	pack_initramfs
 	[[ $MODE != bench ]] || bench_follow
 	boot_until_module_loads
