@@ -226,11 +226,19 @@ pack_host_programs() {
 			continue
 		fi
 		install -D -m 0755 "$path" "$root/usr/bin/$prog"
-		while read -r lib; do
-			[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
-		done < <(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
-					    $1 ~ /^\// { print $1 }')
+		copy_libs "$root" "$path"
 	done
+}
+
+# Copy the shared libraries and the dynamic loader the FILEs need into
+# ROOT, at their host paths (ldd names each FILE first when there are more).
+copy_libs() {
+	local root=$1 lib
+	shift
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+	done < <(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				 $1 ~ /^\/.*[^:]$/ { print $1 }')
 }
 
 # The bindings' tests (selftests/cu_python.sh, cu_go.sh), when they run:
@@ -284,10 +292,7 @@ pack_bindings() {
 			[[ -e $lib ]] && cp -p "$lib" "$root/usr/lib/${py##*/}/lib-dynload/"
 		done
 	done
-	while read -r lib; do
-		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
-	done < <(ldd "$py" "$root/usr/lib/${py##*/}/lib-dynload/"*.so |
-		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }')
+	copy_libs "$root" "$py" "$root/usr/lib/${py##*/}/lib-dynload/"*.so
 	cp -r "$out/python-site/af_custom" "$root/usr/lib/python3/dist-packages/"
 	install -D -m 0644 "$TOP/bindings/python/tests/test_af_custom.py" \
 		"$root/tests/bindings/python/test_af_custom.py"
