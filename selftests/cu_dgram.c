@@ -15,8 +15,8 @@
  *
  * Elsewhere: listen/accept EOPNOTSUPP in cu_listen.c and cu_accept.c,
  * connect() errors in cu_connect.c, per-netns ports in cu_netns.c, and the
- * flags, options, timeouts and poll rules DGRAM shares with SEQPACKET in
- * cu_data_types.c.
+ * flags, options, timeouts and poll rules DGRAM shares with the other
+ * types in cu_data.c (its dgram variant).
  */
 #include "cu_util.h"
 #include <stddef.h>
@@ -32,13 +32,10 @@ FIXTURE(dgram)
 {
 	int rx;			/* bound to PORT */
 	int tx;			/* unbound */
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_SETUP(dgram)
 {
-	self->nfds = 0;
 	self->tx = -1;
 	cu_setup();
 	self->rx = cu_socket(_metadata, SOCK_DGRAM);
@@ -50,7 +47,6 @@ FIXTURE_TEARDOWN(dgram)
 {
 	cu_close_fd(&self->rx);
 	cu_close_fd(&self->tx);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* sendto(port): the byte count, or -1 with errno */
@@ -106,7 +102,7 @@ TEST_F(dgram, unbound_sender_is_autobound_on_first_send)
 
 TEST_F(dgram, two_senders_to_one_receiver_each_reported)
 {
-	int s2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int s2 = cu_socket(_metadata, SOCK_DGRAM);
 	__u32 p2;
 
 	cu_bind(_metadata, self->tx, SPORT);
@@ -223,7 +219,7 @@ TEST_F(dgram, siocinq_is_the_next_datagrams_size)
 
 TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 	char buf[300];
 
 	cu_bind(_metadata, rx2, PORT2);
@@ -240,7 +236,6 @@ TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 	ASSERT_EQ(50, cu_ioctl_int(_metadata, self->tx, SIOCOUTQ));
 	/* a receiver closed with the datagram unread: nobody will read it */
 	close(rx2);
-	self->fds[self->nfds - 1] = -1;
 	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->tx, SIOCOUTQ));
 }
 
@@ -248,7 +243,7 @@ TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 
 TEST_F(dgram, send_without_address_unconnected_enotconn)
 {
-	int bound = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int bound = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, bound, SPORT);
 	ASSERT_EQ(-1, send(self->tx, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
@@ -263,8 +258,8 @@ TEST_F(dgram, send_without_address_unconnected_enotconn)
 
 TEST_F(dgram, sendto_port_with_no_dgram_socket_econnrefused)
 {
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, NOBODY_PORT, 4, NULL));
-	CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, NOBODY_PORT, 4, NULL));
+	cu_listener(_metadata, SOCK_STREAM, NOBODY_PORT, 4, NULL);
+	cu_listener(_metadata, SOCK_SEQPACKET, NOBODY_PORT, 4, NULL);
 	ASSERT_EQ(-1, send_to(self->tx, NOBODY_PORT, "x", 1, MSG_DONTWAIT));
 	ASSERT_EQ(ECONNREFUSED, errno);
 	ASSERT_EQ(-1, send_to(self->tx, NOBODY_PORT + 1, "x", 1, 0));
@@ -327,7 +322,7 @@ TEST_F(dgram, getpeername_enotconn_before_connect)
 
 TEST_F(dgram, sendto_an_address_overrides_the_default_peer)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 	__u32 p;
 
 	cu_bind(_metadata, rx2, PORT2);
@@ -534,7 +529,7 @@ TEST_F(dgram, blocked_sender_resumes_when_receiver_reads)
 
 TEST_F(dgram, full_receiver_does_not_block_other_receivers)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, rx2, PORT2);
 	fill_receiver(_metadata, self->tx, self->rx, PORT);
@@ -580,8 +575,8 @@ TEST_F(dgram, connected_sender_no_pollout_while_receiver_full_as_af_unix)
 	char buf[1000];
 
 	memcpy(ua.sun_path, "\0cu_dgr", 8);	/* abstract, per netns */
-	urx = CU_KEEP(self, socket(AF_UNIX, SOCK_DGRAM, 0));
-	utx = CU_KEEP(self, socket(AF_UNIX, SOCK_DGRAM, 0));
+	urx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	utx = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_LE(0, urx);
 	ASSERT_LE(0, utx);
 	ASSERT_EQ(0, bind(urx, (struct sockaddr *)&ua, ualen));
