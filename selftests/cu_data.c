@@ -5,7 +5,8 @@
  * Fixture `data` (SOCK_STREAM): a byte stream, the flags MSG_DONTWAIT,
  * MSG_PEEK, MSG_WAITALL, MSG_NOSIGNAL, buffers that bound the memory in
  * flight, timeouts, poll/epoll (compared with AF_UNIX), SIOCINQ/SIOCOUTQ,
- * SO_PEERCRED, SO_ERROR, EFAULT, unknown flags and a large transfer.
+ * SO_PEERCRED, SO_ERROR, EFAULT, unknown flags, control messages (EINVAL,
+ * nothing sent) and a large transfer.
  *
  * Fixture `opts` (SOCK_STREAM and SOCK_SEQPACKET): SO_ACCEPTCONN and the
  * SOL_CUSTOM getsockopt rules, which apply to both.
@@ -439,6 +440,21 @@ TEST_F(data, sendmsg_bad_iovec_pointer_efault)
 TEST_F(data, unknown_msg_flags_accepted)
 {
 	cu_check_unknown_msg_flags_accepted(_metadata, self->c, self->a);
+}
+
+TEST_F(data, sendmsg_scm_rights_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_RIGHTS);
+}
+
+TEST_F(data, sendmsg_scm_credentials_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_CREDENTIALS);
+}
+
+TEST_F(data, sendmsg_unknown_cmsg_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_UNKNOWN);
 }
 
 /* ---- a large transfer ------------------------------------------------------- */

@@ -12,7 +12,9 @@
  * (and the poll bits compared with the same steps on an AF_UNIX socketpair
  * of the same type: all bits for SEQPACKET, POLLIN/POLLOUT for DGRAM),
  * SIOCOUTQ, SO_ERROR, SO_TYPE/SO_DOMAIN/SO_PROTOCOL/SO_ACCEPTCONN, EFAULT
- * for bad pointers (never a partial record) and unknown msg_flags.
+ * for bad pointers (never a partial record), unknown msg_flags, and
+ * control messages (SCM_RIGHTS, SCM_CREDENTIALS, any other: EINVAL, nothing
+ * sent).
  *
  * Fixture `connected` (seqpacket; stream is in cu_data.c): the rules of
  * connections only: SO_PEERCRED, SO_ERROR after a reset, the poll bits
@@ -155,6 +157,21 @@ TEST_F(types, rcvtimeo_elapses_eagain)
 TEST_F(types, unknown_msg_flags_accepted)
 {
 	cu_check_unknown_msg_flags_accepted(_metadata, self->c, self->a);
+}
+
+TEST_F(types, sendmsg_scm_rights_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_RIGHTS);
+}
+
+TEST_F(types, sendmsg_scm_credentials_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_CREDENTIALS);
+}
+
+TEST_F(types, sendmsg_unknown_cmsg_einval_sends_nothing)
+{
+	cu_check_control_message_einval(_metadata, self->c, self->a, CU_CMSG_UNKNOWN);
 }
 
 /* ---- buffers ----------------------------------------------------------------- */

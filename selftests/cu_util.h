@@ -673,6 +673,68 @@ static inline void cu_expect_no_sockets(struct __test_metadata *_metadata)
 	}
 }
 
+/* ---- the kernel log --------------------------------------------------------- */
+
+/*
+ * Lines of the kernel log that report a problem (the runner's list, see
+ * scripts/vm.sh): a race test that the debug kernel catches fails by
+ * itself, not only the run's final kernel check.
+ */
+static const char *const cu_kernel_problems[] __attribute__((unused)) = {
+	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
+	"refcount_t", "list_add corruption", "list_del corruption", "UBSAN:",
+	"KASAN:", "soft lockup", "blocked for more than", "detected stall",
+	"Kernel panic", "possible circular locking", "suspicious RCU usage",
+	"inconsistent lock state", "sleeping function called",
+	"do not call blocking ops", "ODEBUG:",
+};
+
+/* /dev/kmsg, positioned after the last record; -1 if unreadable */
+static inline int cu_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* whether one kernel log record (its text after ';') reports a problem */
+static inline bool cu_kmsg_problem(const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cu_kernel_problems) / sizeof(cu_kernel_problems[0]); i++)
+		if (strstr(msg, cu_kernel_problems[i]))
+			return true;
+	return false;
+}
+
+/* The kernel log since cu_kmsg_open() reports no problem (closes kmsg). */
+static inline void cu_expect_kernel_quiet(struct __test_metadata *_metadata, int kmsg)
+{
+	char rec[1024], *msg;
+	int found = 0;
+	ssize_t n;
+
+	while (kmsg >= 0) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: read on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		if (cu_kmsg_problem(msg) && found++ < 8)
+			TH_LOG("kernel: %s", msg);
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+	ASSERT_EQ(0, found);
+}
+
 /* ---- fds a fixture closes in its teardown ------------------------------ */
 
 /* a fixture's `int fds[CU_MAX_FDS]; int nfds;`, for helpers that keep fds */
@@ -1390,6 +1452,64 @@ static inline void cu_check_so_error_after_reset(struct __test_metadata *_metada
 		ASSERT_EQ(0, cu_sol_int(_metadata, c2, SO_ERROR));
 	}
 	ASSERT_EQ(0, cu_sol_int(_metadata, c1, SO_ERROR));
+}
+
+/* control messages of cu_check_control_message_einval() */
+enum cu_cmsg_kind {
+	CU_CMSG_RIGHTS,		/* SCM_RIGHTS: an fd */
+	CU_CMSG_CREDENTIALS,	/* SCM_CREDENTIALS: this process's own ids */
+	CU_CMSG_UNKNOWN,	/* SOL_SOCKET, a type no kernel defines */
+};
+
+#define CU_CMSG_UNKNOWN_TYPE	0x7ead
+
+/* fill msg's control buffer cbuf (64 bytes) with one message of kind */
+static inline void cu_one_cmsg(struct msghdr *msg, char *cbuf, int kind, int fd)
+{
+	struct ucred uc = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+	size_t len = kind == CU_CMSG_CREDENTIALS ? sizeof(uc) : sizeof(int);
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, 64);
+	msg->msg_control = cbuf;
+	msg->msg_controllen = CMSG_SPACE(len);
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_len = CMSG_LEN(len);
+	if (kind == CU_CMSG_CREDENTIALS) {
+		cm->cmsg_type = SCM_CREDENTIALS;
+		memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+	} else {
+		cm->cmsg_type = kind == CU_CMSG_RIGHTS ? SCM_RIGHTS : CU_CMSG_UNKNOWN_TYPE;
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	}
+}
+
+/*
+ * CONTRACT §8: sendmsg() of "x" with one control message of `kind` fails
+ * with EINVAL and sends nothing (a reads nothing); a plain send then
+ * arrives alone.
+ */
+static inline void cu_check_control_message_einval(struct __test_metadata *_metadata,
+						   int c, int a, int kind)
+{
+	char cbuf[64] __attribute__((aligned(8)));
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	cu_one_cmsg(&msg, cbuf, kind, c);
+	n = sendmsg(c, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ASSERT_EQ(-1, n) {
+		TH_LOG("sendmsg with a control message (kind %d) sent %zd byte(s)",
+		       kind, n);
+	}
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, cu_poll(a, POLLIN, 100));
+	cu_expect_empty(_metadata, a);
+	cu_send_str(_metadata, c, "y");
+	cu_expect_recv(_metadata, a, 8, 0, 1, "y", false, CU_NO_ADDR);
+	cu_expect_empty(_metadata, a);
 }
 
 #endif /* CU_UTIL_H */
