@@ -79,6 +79,9 @@
 
 #define MAX_THREADS	16
 #define TABLE		32		/* sockets shared by the threads */
+#define HOT		6		/* its first slots: see "shared sockets" */
+#define HOT_LISTENER	4
+#define HOT_EXTRA	5
 #define TIMEO_US	20000		/* SO_RCVTIMEO / SO_SNDTIMEO */
 #define BIG		(64 * 1024)
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -322,13 +325,13 @@ static void bound_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* put a new fd in a random slot, closing what was there */
+/* put a new fd in a random slot but a hot one (below), closing what was there */
 static void table_put(struct thread_state *t, int fd)
 {
 	if (fd < 0)
 		return;
 	bound_timeouts(fd);
-	retire(atomic_exchange(&table[pick(t, TABLE)], fd));
+	retire(atomic_exchange(&table[HOT + pick(t, TABLE - HOT)], fd));
 }
 
 /* ---- fail-nth around one call ------------------------------------------------- */
@@ -796,19 +799,21 @@ static void op_setup(struct thread_state *t)
 /* ---- shared sockets: well-formed calls of several threads on the same socket ---- */
 
 /*
- * The first HOT slots of the table hold connected pairs and listeners
- * that every thread works on at once with well-formed calls: sends of
- * small and large sizes while others read (with MSG_PEEK, MSG_WAITALL,
- * SO_RCVLOWAT), change the buffers, shut down, close, accept, connect
- * and listen again. Most of these calls go to the first two slots, one
- * pair, so two threads meet on a socket often. The hostile calls above
- * reach these slots too (any_fd() picks from the whole table).
+ * The first HOT slots of the table are shared on purpose: slots 0-1 and
+ * 2-3 each hold the two ends of a connected pair, slot 4 a listener and
+ * slot 5 what was last accepted from it or connected to it. Every thread
+ * makes well-formed calls there at once: sends of small and large sizes
+ * while others read (with MSG_PEEK, MSG_WAITALL, SO_RCVLOWAT), change the
+ * buffers, shut down, close, accept, connect and listen again. Most data
+ * calls go to the first pair, so two threads meet on one socket often.
+ * Other calls put their new sockets in the other slots only, but the
+ * hostile calls reach these slots too (any_fd() picks from the whole
+ * table).
  */
-#define HOT		6
-
+/* a slot of one of the two pairs, mostly of the first */
 static int hot_slot(struct thread_state *t)
 {
-	return chance(t, 60) ? (int)pick(t, 2) : (int)pick(t, HOT);
+	return chance(t, 60) ? (int)pick(t, 2) : (int)pick(t, 4);
 }
 
 static int hot_fd(struct thread_state *t)
@@ -816,13 +821,19 @@ static int hot_fd(struct thread_state *t)
 	return atomic_load(&table[hot_slot(t)]);
 }
 
-/* put fd in a hot slot, retiring what was there */
-static void hot_put(struct thread_state *t, int fd)
+/* the listener's slot mostly, else any hot one */
+static int hot_listener(struct thread_state *t)
+{
+	return atomic_load(&table[chance(t, 80) ? HOT_LISTENER : (int)pick(t, HOT)]);
+}
+
+/* put fd in hot slot i, retiring what was there */
+static void hot_put(int i, int fd)
 {
 	if (fd < 0)
 		return;
 	bound_timeouts(fd);
-	retire(atomic_exchange(&table[hot_slot(t)], fd));
+	retire(atomic_exchange(&table[i], fd));
 }
 
 /* the sizes a sender mixes: mostly small messages, some spanning pages */
@@ -835,13 +846,13 @@ static size_t hot_len(struct thread_state *t)
 	return 1 + pick(t, BIG);
 }
 
-/* a listener, a client connected to it and the accepted socket, all hot */
+/* a listener, a client connected to it and the accepted socket: a hot pair */
 static void op_hot_pair(struct thread_state *t)
 {
 	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
 	struct sockaddr_cu a = { .scu_family = family };
 	socklen_t alen = sizeof(a);
-	int type = types[pick(t, 2)], lfd, c = -1, s = -1;
+	int type = types[pick(t, 2)], lfd, c = -1, s = -1, pair;
 
 	lfd = socket(family, type, 0);
 	if (lfd < 0)
@@ -857,11 +868,12 @@ static void op_hot_pair(struct thread_state *t)
 		goto out;
 	atomic_fetch_add(&n_connects, 1);
 	atomic_fetch_add(&n_accepts, 1);
-	hot_put(t, c);
-	hot_put(t, s);
+	pair = 2 * pick(t, 2);
+	hot_put(pair, c);
+	hot_put(pair + 1, s);
 	c = s = -1;
 	if (chance(t, 50)) {
-		hot_put(t, lfd);	/* for accept, connect and listen below */
+		hot_put(HOT_LISTENER, lfd);	/* for accept, connect, listen */
 		lfd = -1;
 	}
 out:
@@ -911,31 +923,31 @@ static void op_hot_ctl(struct thread_state *t)
 		shutdown(fd, pick(t, 3));
 		break;
 	case 3:
-		retire(atomic_exchange(&table[hot_slot(t)], -1));
+		retire(atomic_exchange(&table[pick(t, HOT)], -1));
 		break;
 	default:
-		listen(fd, 1 + pick(t, 8));
+		listen(hot_listener(t), 1 + pick(t, 8));
 		break;
 	}
 }
 
-/* accept on a hot socket (a blocking one waits its 20 ms) */
+/* accept on the hot listener (a blocking one waits its 20 ms) */
 static void op_hot_accept(struct thread_state *t)
 {
-	int fd = accept4(hot_fd(t), NULL, NULL, chance(t, 30) ? SOCK_NONBLOCK : 0);
+	int fd = accept4(hot_listener(t), NULL, NULL, chance(t, 30) ? SOCK_NONBLOCK : 0);
 
 	if (fd >= 0) {
 		atomic_fetch_add(&n_accepts, 1);
-		hot_put(t, fd);
+		hot_put(HOT_EXTRA, fd);
 	}
 }
 
-/* connect to the port of a hot socket, with a socket of its type */
+/* connect to the hot listener's port, with a socket of its type */
 static void op_hot_connect(struct thread_state *t)
 {
 	struct sockaddr_cu a;
 	socklen_t alen = sizeof(a), tlen = sizeof(int);
-	int fd = hot_fd(t), type, c;
+	int fd = hot_listener(t), type, c;
 
 	if (getsockname(fd, (struct sockaddr *)&a, &alen) ||
 	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen))
@@ -953,7 +965,7 @@ static void op_hot_connect(struct thread_state *t)
 		close(c);	/* leaves a pending connection without a client */
 		return;
 	}
-	hot_put(t, c);
+	hot_put(HOT_EXTRA, c);
 }
 
 static const struct {
@@ -977,7 +989,7 @@ static const struct {
 	{ "getname", op_names, 3 },
 	{ "misc", op_misc, 5 },
 	{ "setup", op_setup, 14 },
-	{ "hot_pair", op_hot_pair, 4 },
+	{ "hot_pair", op_hot_pair, 2 },
 	{ "hot_send", op_hot_send, 14 },
 	{ "hot_recv", op_hot_recv, 14 },
 	{ "hot_ctl", op_hot_ctl, 4 },
