@@ -77,6 +77,7 @@
 #include <linux/sockios.h>
 #include <linux/af_custom.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_THREADS	16
 #define TABLE		32		/* sockets shared by the threads */
 #define HOT		6		/* its first slots: see "shared sockets" */
@@ -871,7 +872,8 @@ static void op_hot_pair(struct thread_state *t)
 	pair = 2 * pick(t, 2);
 	hot_put(pair, c);
 	hot_put(pair + 1, s);
-	c = s = -1;
+	c = -1;
+	s = -1;
 	if (chance(t, 50)) {
 		hot_put(HOT_LISTENER, lfd);	/* for accept, connect, listen */
 		lfd = -1;
@@ -904,7 +906,7 @@ static void op_hot_recv(struct thread_state *t)
 		setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
 	}
 	count(&n_received, recv(fd, good + pick(t, BIG - len + 1), len,
-				flags[pick(t, sizeof(flags) / sizeof(flags[0]))]));
+				flags[pick(t, ARRAY_SIZE(flags))]));
 }
 
 /* buffers, shutdown, close and listen on a hot socket */
@@ -912,7 +914,7 @@ static void op_hot_ctl(struct thread_state *t)
 {
 	static const int sizes[] = { 1, 2048, 4096, 16384, 65536, 1 << 20, 4 << 20 };
 	static const int opts[] = { SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE };
-	int fd = hot_fd(t), val = sizes[pick(t, sizeof(sizes) / sizeof(sizes[0]))];
+	int fd = hot_fd(t), val = sizes[pick(t, ARRAY_SIZE(sizes))];
 
 	switch (pick(t, 6)) {
 	case 0:

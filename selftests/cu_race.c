@@ -65,8 +65,8 @@ static bool race_running(const struct race *r)
 }
 
 /* a thread saw something wrong: remembered, the test fails */
-static void __attribute__((format(printf, 2, 3))) race_error(struct race *r,
-							      const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+race_error(struct race *r, const char *fmt, ...)
 {
 	va_list ap;
 

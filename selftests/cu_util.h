@@ -704,7 +704,7 @@ static inline bool cu_kmsg_problem(const char *msg)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cu_kernel_problems) / sizeof(cu_kernel_problems[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cu_kernel_problems); i++)
 		if (strstr(msg, cu_kernel_problems[i]))
 			return true;
 	return false;
