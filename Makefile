@@ -87,7 +87,7 @@ debug-kernel:
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
 # cu_bench options (a partial run leaves docs/bench/ alone). PROFILE=1:
-# perf profiles of the cases instead (tools/cu_profile.sh, README).
+# perf profiles of the cases instead (tools/cu_profile.sh, docs/bench.md).
 bench:
 	@scripts/deps.sh gnuplot-nox $(if $(PROFILE),linux-perf)
 	@scripts/vm.sh bench
@@ -158,7 +158,7 @@ uninstall:
 		echo "  DEPMOD  $$krel"; $(DEPMOD) -a "$$krel"; \
 	fi
 
-# The sources DKMS builds from (README: "Install with DKMS"), without
+# The sources DKMS builds from (docs/install.md: "With DKMS"), without
 # build products: /usr/src/af_custom-VERSION, as dkms.conf names it.
 dkms-src:
 	@set -e; dst="$(DESTDIR)/usr/src/af_custom-$(CU_VERSION)"; \
@@ -182,7 +182,7 @@ MOK_CERT ?= /var/lib/dkms/mok.pub
 sign:
 	@if [ ! -r "$(MOK_KEY)" ] || [ ! -r "$(MOK_CERT)" ]; then \
 		echo "make sign: no key: set MOK_KEY=<private key> MOK_CERT=<DER certificate>" \
-		     "(enrolled with mokutil --import; README, Secure Boot)" >&2; \
+		     "(enrolled with mokutil --import; docs/install.md, Secure Boot)" >&2; \
 		exit 1; \
 	fi
 	@[ -f af_custom.ko ] || { echo "make sign: no af_custom.ko: run make first" >&2; exit 1; }

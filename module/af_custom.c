@@ -41,6 +41,7 @@ static int __init cu_init(void)
 	if (err)
 		goto err_unreg_proto;
 
+	cu_sock_init_ops();
 	cu_family_ops.family = cu_family;
 	err = sock_register(&cu_family_ops);
 	if (err) {

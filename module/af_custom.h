@@ -12,6 +12,34 @@
  * through ->peer. The server side ("child") is created by connect(); until
  * accept() grafts it onto a struct socket it sits on the listener's pending
  * queue, which owns it.
+ *
+ * Lock order, for every lock of the module, outermost first (a lock may
+ * be taken with any subset of those above it held, never the reverse):
+ *
+ *   1. lock_sock() of one socket, never two at once: bind, listen,
+ *      connect, shutdown, release, dgram autobind, accept's graft of the
+ *      child (the listener's lock is not held by accept).
+ *   2. cu->iolock (mutex) of the reading socket: one reader at a time.
+ *      Dropped while the reader sleeps.
+ *   3. cu_net.port_lock (mutex): the port table and every move to
+ *      TCP_LISTEN (ports.c).
+ *   4. cu_net.sockets_lock (spinlock, BHs off: the destructor unlinks from
+ *      RCU callbacks): the netns list walked by /proc and sock_diag.
+ *   5. cu_pending.lock (spinlock, BHs off as it nests in 4): a listener's
+ *      queue, backlog and stats (pending.c).
+ *   6. cu->lock (spinlock) of one socket: its receive queue, rx_bytes,
+ *      rx_taken, sk_shutdown and sk_err; and room_peer (dgram.c). Never
+ *      nested in another socket's cu->lock.
+ *   7. the writers wait-queue lock of a datagram peer, taken under the
+ *      sender's cu->lock to arm room_wait (dgram.c); wakeups under it
+ *      take the sender's sk_sleep() queue lock.
+ *   8. cu_pages.lock (spinlock) of a sender's spare pages: taken by its
+ *      writers, by its peer's readers under their iolock, and by
+ *      release_cb under the socket's lock spinlock (pages.c).
+ * Nothing of the module is taken under the core's sk_callback_lock or a
+ * wait-queue lock, but for 7's relay. Fast paths that take no lock (the
+ * spare skb, the readers' wake filter) say why where they are defined
+ * (data.c).
  */
 #ifndef _CU_AF_CUSTOM_H
 #define _CU_AF_CUSTOM_H
@@ -47,15 +75,18 @@ struct cu_sock {
 	 * Data path. lock guards sk_receive_queue, sk_shutdown and sk_err:
 	 * a sender queues to its peer only under the peer's lock, after
 	 * checking it may, so nothing is queued after a shutdown or release.
-	 * iolock serialises readers, who alone take skbs off the queue.
+	 * iolock serialises readers, who alone take skbs off the queue (but
+	 * for the purge of a socket nobody can read any more).
 	 */
 	spinlock_t		lock;		/* the receive side, above */
 	u32			rx_bytes;	/* unread bytes queued, under lock */
+	u64			rx_taken;	/* bytes ever read; lock + iolock */
 	struct mutex		iolock;		/* one reader at a time */
 	atomic_t		unread;		/* bytes sent, not read by peer */
 	struct cu_pages		spare;		/* pages for writes, pages.c */
 	struct sk_buff		*spare_skb;	/* a read small skb; xchg() */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
+	int			rcvbuf_seen;	/* sk_rcvbuf writers were woken for */
 
 	/*
 	 * SOCK_DGRAM poll(): while its connected peer is full, room_wait sits
@@ -84,7 +115,8 @@ extern struct proto cu_proto;
 int cu_sock_create(struct net *net, struct socket *sock, int protocol,
 		   int kern);
 struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
-			   gfp_t gfp);
+			   gfp_t gfp, int kern);
+void cu_sock_init_ops(void);
 int cu_addr_to_port(const struct sockaddr *uaddr, int addr_len, u32 *port);
 u32 cu_sock_peer_port(struct sock *sk);
 

@@ -14,13 +14,13 @@
  * (the newest excess) or the listener stopping (all). The last two reset
  * it: its client sees ECONNRESET, then EOF and EPIPE.
  *
- * Locking, outermost first:
- *   lock_sock(listener), then lock_sock_nested(child) (accept);
- *   lock_sock(client), then the netns port lock (autobind), or the
- *     listener's pending->lock (connect);
- *   cu->lock of any socket is innermost and never nests in another one.
- * A listener's sk_state changes under lock_sock(listener); the move to
- * TCP_LISTEN also holds the port lock (see ports.c).
+ * accept() does not take the listener's socket lock: it waits on the
+ * listener's wait queue, exclusively, and takes the oldest child under
+ * the queue's own lock, so accepting threads neither serialise on the
+ * listener nor wake in herds (one wakeup per queued connection). A
+ * listener's sk_state changes under lock_sock(listener); the move to
+ * TCP_LISTEN also holds the port lock (see ports.c). The lock order of
+ * the whole module is written above struct cu_sock (af_custom.h).
  */
 
 #include <linux/cred.h>
@@ -31,6 +31,7 @@
 #include "netns.h"
 #include "pending.h"
 #include "ports.h"
+#include "data.h"
 #include "stream.h"
 
 #define CREATE_TRACE_POINTS
@@ -88,7 +89,7 @@ static void cu_conn_disconnect(struct sock *sk, bool reset)
 	cu_data_purge(sk);
 	if (!peer)
 		return;
-	cu->peer = NULL;
+	WRITE_ONCE(cu->peer, NULL);
 	cu_conn_hangup_peer(peer, reset || lost);
 	sock_put(peer);
 }
@@ -132,7 +133,7 @@ static void cu_conn_stop_listening(struct sock *sk)
 	cu_conn_reset_children(sock_net(sk), &children, CU_STAT_RESET_CLOSE);
 }
 
-/* The checks of CONTRACT §4 that precede any change, in its order. */
+/* The checks of docs/semantics.md §4 that come before any change. */
 static int cu_conn_listen_check(struct sock *sk)
 {
 	struct cu_sock *cu = cu_sk(sk);
@@ -214,18 +215,20 @@ static struct sock *cu_conn_new_child(struct sock *listener,
 {
 	struct sock *child;
 
+	/* a kernel listener's children hold no netns reference either */
 	child = cu_sock_alloc(sock_net(listener), NULL, listener->sk_type,
-			      GFP_KERNEL);
+			      GFP_KERNEL, !listener->sk_net_refcnt);
 	if (!child)
 		return NULL;
-	cu_sk(child)->port = cu_sk(listener)->port;
-	child->sk_sndbuf = READ_ONCE(listener->sk_sndbuf);
-	child->sk_rcvbuf = READ_ONCE(listener->sk_rcvbuf);
-	child->sk_state = TCP_ESTABLISHED;
+	/* /proc and sock_diag see the child from now on: lockless readers */
+	WRITE_ONCE(cu_sk(child)->port, READ_ONCE(cu_sk(listener)->port));
+	WRITE_ONCE(child->sk_sndbuf, READ_ONCE(listener->sk_sndbuf));
+	WRITE_ONCE(child->sk_rcvbuf, READ_ONCE(listener->sk_rcvbuf));
+	WRITE_ONCE(child->sk_state, TCP_ESTABLISHED);
 	cu_set_peercred(child, task_tgid(current), current_cred());
 
 	sock_hold(client);
-	cu_sk(child)->peer = client;
+	WRITE_ONCE(cu_sk(child)->peer, client);
 	return child;
 }
 
@@ -244,7 +247,7 @@ static void cu_conn_free_unqueued(struct sock *child)
 {
 	struct sock *client = cu_sk(child)->peer;
 
-	cu_sk(child)->peer = NULL;
+	WRITE_ONCE(cu_sk(child)->peer, NULL);
 	sock_put(client);
 	sock_put(child);
 }
@@ -336,59 +339,69 @@ out:
 }
 
 /*
- * Wait for a pending connection on @sk (locked). Returns the oldest, or
- * an ERR_PTR: EINVAL if the listener stopped, EAGAIN, EINTR/ERESTARTSYS.
+ * Take the oldest pending connection of @sk, waiting for one if need be.
+ * Returns an ERR_PTR: EINVAL if @sk is not (or no longer) listening,
+ * EAGAIN, EINTR/ERESTARTSYS.
+ *
+ * No socket lock is held: listen(), shutdown() and connect() change the
+ * queue and sk_state under their own locks and then wake sk_sleep()
+ * (sk_data_ready() for a new connection, sk_state_change() for a stop),
+ * and wait_woken() cannot miss a wakeup that comes between the check and
+ * the sleep. The wait is exclusive: a new connection wakes one acceptor.
+ * One that leaves without taking a connection while some are queued
+ * passes its wakeup on, so no connection waits for a sleeping acceptor.
  */
 static struct cu_sock *cu_conn_wait_child(struct sock *sk, long timeo)
 {
-	struct cu_pending *pending = cu_sk(sk)->pending;
+	struct cu_pending *pending = cu_conn_queue_of(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct cu_sock *child = NULL;
 	struct list_head *node;
-	DEFINE_WAIT(wait);
+	int err = 0;
 
+	add_wait_queue_exclusive(sk_sleep(sk), &wait);
 	for (;;) {
-		if (sk->sk_state != TCP_LISTEN)
-			return ERR_PTR(-EINVAL);
+		if (!pending || READ_ONCE(sk->sk_state) != TCP_LISTEN) {
+			err = -EINVAL;
+			break;
+		}
 		node = cu_pending_take(pending);
-		if (node)
-			return cu_child_of(node);
-		if (!timeo)
-			return ERR_PTR(-EAGAIN);
-		if (signal_pending(current))
-			return ERR_PTR(sock_intr_errno(timeo));
-
-		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
-					  TASK_INTERRUPTIBLE);
-		release_sock(sk);
-		if (!cu_pending_count(pending) &&
-		    READ_ONCE(sk->sk_state) == TCP_LISTEN)
-			timeo = schedule_timeout(timeo);
-		lock_sock(sk);
-		finish_wait(sk_sleep(sk), &wait);
+		if (node) {
+			child = cu_child_of(node);
+			break;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (!child && cu_pending_count(pending))
+		sk->sk_data_ready(sk);
+	return child ?: ERR_PTR(err);
 }
 
 int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags)
 {
 	struct sock *sk = sock->sk;
 	struct cu_sock *child;
-	int err = 0;
 
-	lock_sock(sk);
 	child = cu_conn_wait_child(sk, sock_rcvtimeo(sk, flags & O_NONBLOCK));
-	if (IS_ERR(child)) {
-		err = PTR_ERR(child);
-		goto out;
-	}
+	if (IS_ERR(child))
+		return PTR_ERR(child);
 	cu_net_count(sock_net(sk), CU_STAT_ACCEPTED, 1);
 	trace_cu_accepted(child->port, cu_sk(child->peer)->port,
 			  cu_conn_pending(sk));
-	lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
+	lock_sock(&child->sk);
 	sock_graft(&child->sk, newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(&child->sk);
-out:
-	release_sock(sk);
-	return err;
+	return 0;
 }
 
 static void cu_conn_shutdown_peer(struct sock *peer, int mode)
@@ -442,6 +455,18 @@ void cu_conn_release(struct sock *sk)
 	if (sk->sk_state == TCP_LISTEN)
 		cu_conn_stop_listening(sk);
 	cu_conn_disconnect(sk, false);
+}
+
+/* poll() of SOCK_STREAM and SOCK_SEQPACKET sockets. */
+__poll_t cu_conn_poll(struct file *file, struct socket *sock,
+		      poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+
+	sock_poll_wait(file, sock, wait);
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return cu_stream_poll(sk);
+	return cu_conn_pending(sk) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 u32 cu_conn_backlog(struct sock *sk)

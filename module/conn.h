@@ -4,6 +4,7 @@
 
 #include <linux/af_custom.h>
 #include <linux/net.h>
+#include <linux/poll.h>
 
 #include "compat.h"
 
@@ -12,6 +13,8 @@ int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 		    int flags);
 int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags);
 int cu_conn_shutdown(struct socket *sock, int how);
+__poll_t cu_conn_poll(struct file *file, struct socket *sock,
+		      poll_table *wait);
 void cu_conn_release(struct sock *sk);
 
 u32 cu_conn_backlog(struct sock *sk);

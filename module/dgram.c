@@ -20,7 +20,7 @@
 #include "af_custom.h"
 #include "dgram.h"
 #include "ports.h"
-#include "stream.h"
+#include "data.h"
 
 int cu_dgram_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 		     int flags)
@@ -129,8 +129,9 @@ int cu_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	int ret;
 
-	if (msg->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
+	ret = cu_data_check_msg(msg);
+	if (ret)
+		return ret;
 	ret = cu_dgram_send(sock->sk, msg, len);
 	if (ret == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
@@ -168,6 +169,9 @@ int cu_dgram_shutdown(struct socket *sock, int how)
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | (how + 1));
 	spin_unlock(&cu->lock);
 	sk->sk_state_change(sk);
+	/* senders asleep on a full receiver now fail with EPIPE */
+	if ((how + 1) & RCV_SHUTDOWN)
+		wake_up_interruptible_all(&cu->writers);
 out:
 	release_sock(sk);
 	return err;

@@ -7,8 +7,9 @@
  * Locking: sockets_lock guards the list of all sockets of the netns. A
  * socket is linked when it is allocated and unlinked by its destructor,
  * which may run from an RCU callback: the lock is taken with BHs off. The
- * /proc reader holds it while it prints, and may take a socket's cu->lock
- * under it; nothing takes it under another lock.
+ * /proc reader and the sock_diag dump hold it while they print; under it
+ * they read sockets locklessly, but for a listener's pending->lock (its
+ * stats). Its place in the lock order is written above struct cu_sock.
  */
 
 #include <net/netns/generic.h>

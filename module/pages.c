@@ -12,13 +12,18 @@
  * the same socket's old data, overwritten by the next write before anyone
  * can read it.
  *
- * A socket keeps at most its SO_SNDBUF worth of spare pages (the caller
- * passes the bound), so spare plus in-flight memory stays within twice
- * the send buffer; they are freed with the socket.
+ * Spare pages are memory no skb holds, so they are bounded and charged
+ * on their own: a socket keeps at most its SO_SNDBUF worth and never more
+ * than CU_PAGES_SPARE_MAX (128 KiB with 4 KiB pages), whatever
+ * SO_SNDBUFFORCE says; a smaller SO_SNDBUF trims them at once; and every
+ * page is allocated with __GFP_ACCOUNT, so it counts against the writer's
+ * memory cgroup for as long as it lives, spare or in flight. They are
+ * freed with the socket.
  *
  * Locking: spare->lock guards the list and count. It is taken by the
- * socket's writers and by its peer's readers (under their cu->iolock,
- * never under a spinlock), and nothing is taken under it.
+ * socket's writers, by its peer's readers (under their cu->iolock) and by
+ * the socket's release_cb (under its socket-lock spinlock), always in
+ * process context; nothing is taken under it.
  */
 
 #include <linux/mm.h>
@@ -46,7 +51,7 @@ struct page *cu_pages_get(struct cu_pages *spare, gfp_t gfp)
 		}
 		spin_unlock(&spare->lock);
 	}
-	return page ?: alloc_page(gfp);
+	return page ?: alloc_page(gfp | __GFP_ACCOUNT);
 }
 
 /*
@@ -56,6 +61,7 @@ struct page *cu_pages_get(struct cu_pages *spare, gfp_t gfp)
 void cu_pages_put(struct cu_pages *spare, struct page *page,
 		  unsigned int max)
 {
+	max = min_t(unsigned int, max, CU_PAGES_SPARE_MAX);
 	if (page_ref_count(page) == 1 && !PageCompound(page) &&
 	    READ_ONCE(spare->count) < max) {
 		spin_lock(&spare->lock);
@@ -67,6 +73,25 @@ void cu_pages_put(struct cu_pages *spare, struct page *page,
 		spin_unlock(&spare->lock);
 	}
 	if (page)
+		put_page(page);
+}
+
+/* Free the spare pages beyond @max. */
+void cu_pages_trim(struct cu_pages *spare, unsigned int max)
+{
+	struct page *page, *next;
+	LIST_HEAD(excess);
+
+	if (READ_ONCE(spare->count) <= max)
+		return;
+	spin_lock(&spare->lock);
+	while (spare->count > max) {
+		page = list_first_entry(&spare->list, struct page, lru);
+		list_move(&page->lru, &excess);
+		WRITE_ONCE(spare->count, spare->count - 1);
+	}
+	spin_unlock(&spare->lock);
+	list_for_each_entry_safe(page, next, &excess, lru)
 		put_page(page);
 }
 

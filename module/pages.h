@@ -18,10 +18,14 @@ struct cu_pages {
 	unsigned int		count;
 };
 
+/* The most spare pages a socket keeps, whatever its SO_SNDBUF. */
+#define CU_PAGES_SPARE_MAX	32
+
 void cu_pages_init(struct cu_pages *spare);
 struct page *cu_pages_get(struct cu_pages *spare, gfp_t gfp);
 void cu_pages_put(struct cu_pages *spare, struct page *page,
 		  unsigned int max);
+void cu_pages_trim(struct cu_pages *spare, unsigned int max);
 void cu_pages_free(struct cu_pages *spare);
 
 #endif /* _CU_PAGES_H */

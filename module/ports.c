@@ -107,7 +107,7 @@ static int cu_ports_pick_ephemeral(struct cu_net *cn, struct sock *sk)
 
 /*
  * Bind @sk to @port (CU_PORT_ANY: a free ephemeral port), with the errors
- * in the contract's order. Called under lock_sock(sk).
+ * in the order of docs/semantics.md §3. Called under lock_sock(sk).
  */
 int cu_ports_bind(struct sock *sk, u32 port)
 {

@@ -14,35 +14,62 @@
 #include "af_custom.h"
 #include "compat.h"
 #include "conn.h"
+#include "data.h"
 #include "dgram.h"
 #include "netns.h"
 #include "pending.h"
 #include "ports.h"
 #include "stream.h"
 
+/*
+ * Work a change made under the socket lock owes others, done as the lock
+ * is released. setsockopt(SOL_SOCKET) changes SO_SNDBUF and SO_RCVBUF
+ * under lock_sock() and has no hook of its own for them: a smaller send
+ * buffer leaves fewer spare pages to keep, and a datagram receiver's
+ * larger receive buffer has room for the senders asleep on it.
+ */
+static void cu_sock_release_cb(struct sock *sk)
+{
+	struct cu_sock *cu = cu_sk(sk);
+
+	cu_data_trim_spare(sk);
+	if (sk->sk_type == SOCK_DGRAM && sk->sk_rcvbuf > cu->rcvbuf_seen)
+		wake_up_interruptible_all(&cu->writers);
+	cu->rcvbuf_seen = sk->sk_rcvbuf;
+}
+
 struct proto cu_proto = {
 	.name		= "AF_CUSTOM",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct cu_sock),
+	.release_cb	= cu_sock_release_cb,
 };
 
+/*
+ * The last reference is gone (maybe in an RCU callback). Unlinked from the
+ * netns list first, so /proc and sock_diag, which walk it, never see a
+ * socket whose parts are being freed.
+ */
 static void cu_sock_destruct(struct sock *sk)
 {
+	cu_net_unlink(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	cu_pages_free(&cu_sk(sk)->spare);
 	kfree_skb(cu_sk(sk)->spare_skb);
 	cu_pending_free(cu_sk(sk)->pending);
-	cu_net_unlink(sk);
 }
 
-/* A new af_custom sock, attached to @sock (NULL for a connection's child). */
+/*
+ * A new af_custom sock, attached to @sock (NULL for a connection's child);
+ * @kern for a kernel socket, which holds no reference on its netns.
+ */
 struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
-			   gfp_t gfp)
+			   gfp_t gfp, int kern)
 {
 	struct cu_sock *cu;
 	struct sock *sk;
 
-	sk = sk_alloc(net, cu_family, gfp, &cu_proto, 0);
+	sk = sk_alloc(net, cu_family, gfp, &cu_proto, kern);
 	if (!sk)
 		return NULL;
 	sock_init_data(sock, sk);
@@ -56,6 +83,7 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	atomic_set(&cu->unread, 0);
 	cu_pages_init(&cu->spare);
 	init_waitqueue_head(&cu->writers);
+	cu->rcvbuf_seen = sk->sk_rcvbuf;
 	init_waitqueue_func_entry(&cu->room_wait, cu_dgram_room_relay);
 	INIT_LIST_HEAD(&cu->room_wait.entry);	/* "not queued" */
 	cu_net_link(sk);
@@ -218,9 +246,11 @@ static int cu_accept(struct socket *sock, struct socket *newsock,
 	return cu_conn_accept(sock, newsock, CU_ACCEPT_FLAGS);
 }
 
-/* SOCK_STREAM and SOCK_SEQPACKET: stream.c tells records from bytes. */
-static const struct proto_ops cu_conn_ops = {
-	.family		= PF_CUSTOM,
+/*
+ * SOCK_STREAM and SOCK_SEQPACKET: stream.c tells records from bytes.
+ * .family is the number the module registered (cu_sock_init_ops()).
+ */
+static struct proto_ops cu_conn_ops __ro_after_init = {
 	.owner		= THIS_MODULE,
 	.release	= cu_release,
 	.bind		= cu_bind,
@@ -228,7 +258,7 @@ static const struct proto_ops cu_conn_ops = {
 	.socketpair	= sock_no_socketpair,
 	.accept		= cu_accept,
 	.getname	= cu_getname,
-	.poll		= cu_stream_poll,
+	.poll		= cu_conn_poll,
 	.ioctl		= cu_ioctl,
 	.listen		= cu_conn_listen,
 	.shutdown	= cu_conn_shutdown,
@@ -239,8 +269,7 @@ static const struct proto_ops cu_conn_ops = {
 	.mmap		= sock_no_mmap,
 };
 
-static const struct proto_ops cu_dgram_ops = {
-	.family		= PF_CUSTOM,
+static struct proto_ops cu_dgram_ops __ro_after_init = {
 	.owner		= THIS_MODULE,
 	.release	= cu_release,
 	.bind		= cu_bind,
@@ -258,6 +287,13 @@ static const struct proto_ops cu_dgram_ops = {
 	.recvmsg	= cu_dgram_recvmsg,
 	.mmap		= sock_no_mmap,
 };
+
+/* Called by module init, before the family is registered. */
+void __init cu_sock_init_ops(void)
+{
+	cu_conn_ops.family = cu_family;
+	cu_dgram_ops.family = cu_family;
+}
 
 int cu_sock_create(struct net *net, struct socket *sock, int protocol,
 		   int kern)
@@ -277,7 +313,7 @@ int cu_sock_create(struct net *net, struct socket *sock, int protocol,
 		return -ESOCKTNOSUPPORT;
 	}
 	sock->state = SS_UNCONNECTED;
-	if (!cu_sock_alloc(net, sock, sock->type, GFP_KERNEL))
+	if (!cu_sock_alloc(net, sock, sock->type, GFP_KERNEL, kern))
 		return -ENOMEM;
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Draw make bench's plots from cu_bench's results.csv (needs gnuplot:
-# BENCH=1 scripts/deps.sh installs gnuplot-nox).
+# scripts/deps.sh gnuplot-nox installs it, as make bench does).
 #
 #   scripts/bench-plot.sh DIR     reads DIR/results.csv, writes
 #     DIR/listen.png   AF_CUSTOM listen() time against N pending: grow,
@@ -13,7 +13,7 @@ dir=${1:?usage: $0 DIR}
 csv=$dir/results.csv
 [[ -r $csv ]] || { echo "bench-plot.sh: no $csv" >&2; exit 1; }
 command -v gnuplot >/dev/null ||
-	{ echo "bench-plot.sh: gnuplot is missing (BENCH=1 scripts/deps.sh)" >&2; exit 1; }
+	{ echo "bench-plot.sh: gnuplot is missing (scripts/deps.sh gnuplot-nox)" >&2; exit 1; }
 
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT

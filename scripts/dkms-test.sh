@@ -273,7 +273,7 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM HUP
 
-	# The sources as README tells people to put them, then dkms add.
+	# The sources as docs/install.md tells people to put them, then dkms add.
 	OWN_SRC=1
 	if ! make --no-print-directory -C "$TOP" dkms-src >"$LOG_DIR/add.log" 2>&1; then
 		show_log "$LOG_DIR/add.log"

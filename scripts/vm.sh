@@ -33,7 +33,7 @@
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
 #   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_CYCLES
-#               passed on to the tests in the guest (README, debug tier)
+#               passed on to the tests in the guest (docs/testing.md, debug tier)
 #
 # Everything is written under build/: the build logs, the static binaries
 # (build/selftests/, build/tools/), and in build/vm/MODE/ the initramfs,

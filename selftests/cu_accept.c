@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §6: accept().
+ * docs/semantics.md §6: accept().
  *
  * EINVAL when not listening, EOPNOTSUPP for SOCK_DGRAM, FIFO order, names,
  * the ways an empty queue ends a wait (O_NONBLOCK, SO_RCVTIMEO, signals

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §3: bind().
+ * docs/semantics.md §3: bind().
  *
  * Address checks (EINVAL, EAFNOSUPPORT), the per-type per-netns port table
  * (EADDRINUSE, SO_REUSEADDR twins), "already bound" before everything else

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §7: close() and shutdown().
+ * docs/semantics.md §7: close() and shutdown().
  *
  * A listener that is closed, or shut down for reading, stops listening and
  * resets every pending connection (reset_close); close frees the port;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §5: connect().
+ * docs/semantics.md §5: connect().
  *
  * To a listener with room: 0 at once (blocking or not), queued, and the
  * client may send before accept. No listener or a full queue: ECONNREFUSED

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=dash
 #
-# af_custom load/unload cycles (CONTRACT §9: "Load/unload cycles leak
-# nothing"), as TAP.
+# af_custom load/unload cycles (docs/semantics.md §9: loading and unloading
+# any number of times leaks nothing), as TAP.
 #
 # Each cycle unloads the module, loads it again, and has cu_churn open and
 # close one of every kind of socket with data and connections still in

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §8, SOCK_STREAM data and the options of connected sockets.
+ * docs/semantics.md §8, SOCK_STREAM data and the options of connected sockets.
  *
  * Fixture `data` (SOCK_STREAM): a byte stream, the flags MSG_DONTWAIT,
  * MSG_PEEK, MSG_WAITALL, MSG_NOSIGNAL, buffers that bound the memory in

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §8 for the record types: the rules cu_data.c checks on
+ * docs/semantics.md §8 for the record types: the rules cu_data.c checks on
  * SOCK_STREAM (fixture `data`), run on SOCK_SEQPACKET and on a connected
  * SOCK_DGRAM pair, so each rule runs for every type it applies to. Where
  * the steps are the same as for SOCK_STREAM, both files call one body,

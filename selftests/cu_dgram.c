@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §5, §7, §8: SOCK_DGRAM.
+ * docs/semantics.md §5, §7, §8: SOCK_DGRAM.
  *
  * sendto() a port reaches the DGRAM socket bound there, and recvfrom()
  * reports the sender's port (an unbound sender is autobound on its first

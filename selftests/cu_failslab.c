@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fault injection (CONTRACT §4 step 5, §9): the slab allocations made for
- * this test's own thread fail on purpose, through failslab. Needs a kernel
- * with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (the debug
- * kernel of `make check-debug`); elsewhere every test SKIPs, saying why.
+ * Fault injection (docs/semantics.md §4 step 5, §9): the slab allocations
+ * made for this test's own thread fail on purpose, through failslab. Needs
+ * a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (the
+ * debug kernel of `make check-debug`); elsewhere every test SKIPs, saying
+ * why.
  *
  * Two ways of making allocations fail, both limited to this thread:
  *  - failslab's own: task-filter=Y, probability=100 and times=N, then
@@ -240,9 +241,9 @@ FIXTURE_TEARDOWN(failslab)
 }
 
 /*
- * CONTRACT §4.5: the first listen() allocates the queue. Its failure is
- * ENOBUFS and changes nothing: still bound, not listening, refusing
- * connections, and a later listen() works.
+ * docs/semantics.md §4 step 5: the first listen() allocates the queue. Its
+ * failure is ENOBUFS and changes nothing: still bound, not listening,
+ * refusing connections, and a later listen() works.
  */
 TEST_F(failslab, first_listen_fails_with_enobufs_and_changes_nothing)
 {
@@ -425,7 +426,7 @@ TEST_F(failslab, each_allocation_of_socket_bind_listen_fails_cleanly)
 /*
  * connect() and accept() with each allocation failing. A failed connect
  * queues nothing and can be retried; a failed accept leaves the
- * connection queued (CONTRACT §6: nothing is lost).
+ * connection queued (docs/semantics.md §6: nothing is lost).
  */
 TEST_F(failslab, each_allocation_of_connect_and_accept_fails_cleanly)
 {

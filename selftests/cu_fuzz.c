@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cu_fuzz: a seeded syscall fuzzer for AF_CUSTOM (CONTRACT §9: whatever
- * userspace does, no kernel warning, oops, KASAN, lockdep or kmemleak
+ * cu_fuzz: a seeded syscall fuzzer for AF_CUSTOM (docs/semantics.md §9:
+ * whatever userspace does, no kernel warning, oops, KASAN, lockdep or kmemleak
  * report, no hang, nothing left behind).
  *
  *   cu_fuzz [--seed N] [--seconds S] [--rounds R] [--threads T] [--no-fail-nth]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §4: listen(backlog), the heart of af_custom.
+ * docs/semantics.md §4: listen(backlog), the heart of af_custom.
  *
  * The checks in their order, the backlog clamp to [1, somaxconn of the
  * netns], the exact capacity of the queue, and a second listen() that

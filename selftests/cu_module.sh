@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# af_custom module lifecycle (CONTRACT §1 and §9), as TAP.
+# af_custom module lifecycle (docs/semantics.md §1 and §9), as TAP.
 #
 # Run as root in the test VM, with af_custom loaded (default parameters),
 # after the C selftests. Needs busybox or util-linux/kmod tools: insmod,

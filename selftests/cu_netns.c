@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §3, §4, §5, §9: network namespaces.
+ * docs/semantics.md §3, §4, §5, §9: network namespaces.
  *
  * A socket only sees ports of its own netns, whichever netns the calling
  * process is in later; somaxconn is read from the socket's netns; a netns

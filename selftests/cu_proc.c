@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §9: /proc/net/af_custom and /proc/net/af_custom_stat.
+ * docs/semantics.md §9: /proc/net/af_custom and /proc/net/af_custom_stat.
  *
  * /proc/net/af_custom: a header line, then one line per live socket of the
  * reader's netns (pending server sides included, with the listener's port):

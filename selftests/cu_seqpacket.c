@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §8, SOCK_SEQPACKET records.
+ * docs/semantics.md §8, SOCK_SEQPACKET records.
  *
  * A record is what one send() (or one sendmsg(), whatever its iovecs)
  * gave: it arrives whole and alone, in order. A short read truncates it,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CONTRACT §2: socket().
+ * docs/semantics.md §2: socket().
  *
  * SOCK_STREAM and SOCK_SEQPACKET are connection-oriented, SOCK_DGRAM is
  * connectionless, any other type is ESOCKTNOSUPPORT, a protocol other than

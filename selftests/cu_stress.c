@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Stress (CONTRACT §4-§7, §9): for a fixed time, threads connect and
- * send, accept and read, resize backlogs at random, shut listeners down
+ * Stress (docs/semantics.md §4-§7, §9): for a fixed time, threads connect
+ * and send, accept and read, resize backlogs at random, shut listeners down
  * and listen again on fresh sockets (a shut-down listener cannot listen
  * again, §4), and close clients mid-flight, on STREAM and SEQPACKET ports
  * at once. Then, for every listener that ever lived:

@@ -476,7 +476,7 @@ static inline void cu_expect_healthy(struct __test_metadata *_metadata, int fd)
 }
 
 /*
- * The sequence a reset connection must show (CONTRACT §4, §7): poll
+ * The sequence a reset connection must show (docs/semantics.md §4, §7): poll
  * POLLERR|POLLHUP; the first recv (or send) ECONNRESET; then recv 0 and
  * send EPIPE, with SIGPIPE unless MSG_NOSIGNAL. Reads are bounded by
  * SO_RCVTIMEO so a missing reset fails instead of hanging.

@@ -3,7 +3,7 @@
  * cu_demo: shows, in plain words, what makes AF_CUSTOM's listen() different:
  * a real queue of `backlog` connections, refused at once when full, and a
  * second listen() that shrinks it by resetting the newest pending
- * connections (the Windows Sockets rule). CONTRACT.md sections 4 to 7.
+ * connections (the Windows Sockets rule). docs/semantics.md sections 4 to 7.
  *
  * Every step is also checked: the exit status is 1 when anything differs
  * from the contract, so `make demo` doubles as a smoke test.
