@@ -13,8 +13,9 @@
  *   stream (never taken ones after the ones it had peeked), and consume
  *   nothing (§8).
  * - senders: threads sending messages of 1 to 1024 bytes on one socket
- *   while the peer reads them whole: each byte delivered once, in order
- *   per sender (§8); a SEQPACKET record is one sender's message.
+ *   (sharing one CPU) while the peer reads them whole (on another): each
+ *   byte delivered once, in order per sender (§8); a SEQPACKET record is
+ *   one sender's message.
  * - spare pages: after a 32 MiB write read back, a socket keeps little
  *   memory (a bounded number of spare pages, MemFree), also with
  *   SO_SNDBUFFORCE; shrinking SO_SNDBUF gives its spare pages back, which
@@ -368,7 +369,7 @@ TEST_F(race, peek_rcvlowat_sleeper_survives_another_reader_taking_its_data)
 
 /* ==== several senders on one socket, one reader reading whole ================= */
 
-#define SENDERS		3	/* the sender's number is in a byte's top 2 bits */
+#define SENDERS		4	/* the sender's number is in a byte's top 2 bits */
 #define MSG_MAX		1024
 
 /*
@@ -392,6 +393,23 @@ static void fill_msg(unsigned char *buf, size_t len, int s, long long k)
 		buf[i] = s << 6 | ((k + i) & 63);
 }
 
+/*
+ * Run the calling thread on CPU cpu only, when there are two or more: the
+ * senders share one CPU, so the scheduler switches from one to another at
+ * any point of a send (the debug kernel preempts), while the reader runs
+ * on the other and frees what they sent.
+ */
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static void *small_sender_thread(void *arg)
 {
 	struct send_race *sr = arg;
@@ -402,6 +420,7 @@ static void *small_sender_thread(void *arg)
 	size_t len;
 	ssize_t n;
 
+	pin_to_cpu(0);
 	while (race_running(&sr->r)) {
 		/* tiny and large: a spare skb's room rarely fits the next one */
 		len = rnd(&seed) % 2 ? 1 + rnd(&seed) % 64 :
@@ -493,13 +512,16 @@ static void check_small_senders(struct __test_metadata *_metadata, struct cu_fds
 	struct send_race sr = { 0 };
 	struct send_check sc = { 0 };
 	pthread_t t[SENDERS];
-	int lfd, a, s;
+	int lfd, a, s, sndbuf = 4096;
 
 	cu_pair(_metadata, type, SEND_PORT, 1, &lfd, &sr.c, &a);
 	cu_keep(_metadata, keep, lfd);
 	cu_keep(_metadata, keep, sr.c);
 	cu_keep(_metadata, keep, a);
+	/* a few messages in flight: senders sleep and wake all the time */
+	ASSERT_EQ(0, setsockopt(sr.c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
 	cu_set_timeo(_metadata, sr.c, SO_SNDTIMEO, 200);
+	pin_to_cpu(1);
 	race_start(&sr.r);
 	start_threads(_metadata, t, SENDERS, small_sender_thread, &sr);
 	read_all(_metadata, &sr, a, type == SOCK_SEQPACKET, &sc);
