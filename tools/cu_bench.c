@@ -60,6 +60,7 @@
 #define MIB		(1024L * 1024L)
 #define MAX_REPS	101
 #define MAX_RESULTS	512
+#define ARRAY_SIZE(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -73,6 +74,7 @@ enum fam { CU, UNX, TCP, MEMCPY, NFAM };
 static const char *const fam_names[NFAM] = {
 	"AF_CUSTOM", "AF_UNIX", "TCP", "memcpy",
 };
+
 static const char *const fam_keys[NFAM] = { "cu", "unix", "tcp", "memcpy" };
 static const char *const type_keys[] = { "stream", "seqpacket" };
 
@@ -109,6 +111,7 @@ static const char *const mode_names[NMODES + 1] = { "unpinned", "pinned", "-" };
 static const char *const mode_where[NMODES] = {
 	"unpinned: threads on any CPU", "pinned: all threads on one CPU",
 };
+
 static unsigned int opt_modes = (1u << NMODES) - 1;
 static int cur_mode = M_NONE;	/* the mode of the case running now */
 static cpu_set_t all_cpus;	/* the affinity the program started with */
@@ -162,7 +165,7 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void *xmalloc(size_t size)
@@ -289,8 +292,8 @@ static int xsocket(enum fam f, int type)
 
 	if (fd < 0) {
 		if (f == CU && errno == EAFNOSUPPORT)
-			fprintf(stderr, "cu_bench: AF_CUSTOM (family %d) is not available: "
-				"load af_custom.ko, or run with --families unix,tcp\n",
+			fprintf(stderr,
+				"cu_bench: AF_CUSTOM (family %d) is not available: load af_custom.ko, or run with --families unix,tcp\n",
 				cu_family);
 		die("socket(%s, %s)", fam_names[f], type_name(type));
 	}
@@ -490,12 +493,12 @@ static void note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (nnotes == (int)(sizeof(notes) / sizeof(notes[0])))
+	if (nnotes == ARRAY_SIZE(notes))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(notes[nnotes++], sizeof(notes[0]), fmt, ap);
 	va_end(ap);
-	progress("note: %s", notes[nnotes - 1]);
+	progress("%s: %s", __func__, notes[nnotes - 1]);
 }
 
 static double median(const double *v, int n)
@@ -527,7 +530,8 @@ static const struct result *record(const char *cs, const char *metric,
 	r->reps = n;
 	memcpy(r->v, v, n * sizeof(*v));
 	r->med = median(v, n);
-	r->min = r->max = v[0];
+	r->min = v[0];
+	r->max = v[0];
 	for (i = 1; i < n; i++) {
 		if (v[i] < r->min)
 			r->min = v[i];
@@ -580,7 +584,8 @@ static struct ratio ratio_of(const struct result *r, const struct result *base)
 	for (i = 0; i < r->reps; i++)
 		v[i] = base->v[i] > 0 ? r->v[i] / base->v[i] : 0;
 	q.med = median(v, r->reps);
-	q.min = q.max = v[0];
+	q.min = v[0];
+	q.max = v[0];
 	for (i = 1; i < r->reps; i++) {
 		if (v[i] < q.min)
 			q.min = v[i];
@@ -618,7 +623,8 @@ static const struct kind all_kinds[] = {
 	{ UNX, SOCK_STREAM }, { UNX, SOCK_SEQPACKET },
 	{ TCP, SOCK_STREAM },
 };
-#define NKINDS ((int)(sizeof(all_kinds) / sizeof(all_kinds[0])))
+
+#define NKINDS ARRAY_SIZE(all_kinds)
 
 static bool kind_on(const struct kind *k, bool stream_only)
 {
@@ -822,7 +828,7 @@ static void case_conn(void)
 	for (k = 0; k < NKINDS; k++)
 		if (kind_on(&all_kinds[k], false))
 			conn_check(all_kinds[k].fam, all_kinds[k].type);
-	for (c = 0; c < (int)(sizeof(conn_cfgs) / sizeof(conn_cfgs[0])); c++)
+	for (c = 0; c < ARRAY_SIZE(conn_cfgs); c++)
 		conn_run_cfg(&conn_cfgs[c]);
 }
 
@@ -1022,8 +1028,8 @@ static void tput_check_headers(const unsigned char *buf, uint64_t off, size_t n,
 		start = c * wsize;
 		for (p = start > off ? start : off; p < start + 8 && p < end; p++)
 			if (buf[p - off] != ((c >> (8 * (p - start))) & 0xff))
-				check_failed("stream byte %llu: write %llu's header is wrong "
-					     "(lost, repeated or reordered data)",
+				check_failed("stream byte %llu: write %llu's header is wrong; "
+					     "data lost, repeated or reordered",
 					     (unsigned long long)p, (unsigned long long)c);
 	}
 }
@@ -1112,9 +1118,9 @@ static void case_tput(void)
 	for (s = 0; s < 2; s++) {
 		if (opt_size && (long)sizes[s] != opt_size)
 			continue;
-		progress("tput: %zu KiB writes (%s), %d reps of %ld MiB, after a checksummed "
-			 "pass of %ld MiB", sizes[s] / KIB, where(), opt_reps, opt_bytes / MIB,
-			 opt_check_bytes / MIB);
+		progress("tput: %zu KiB writes (%s); "
+			 "%d reps of %ld MiB, after a checksummed pass of %ld MiB",
+			 sizes[s] / KIB, where(), opt_reps, opt_bytes / MIB, opt_check_bytes / MIB);
 		for (k = 0; k < NKINDS; k++)
 			if (kind_on(&all_kinds[k], false))
 				tput_rep(all_kinds[k].fam, all_kinds[k].type, sizes[s],
@@ -1169,7 +1175,8 @@ static double timed_listen(int lfd, int backlog)
 static void listen_check_resets(int *fds, int keep, int n)
 {
 	struct pollfd *p = xmalloc(n * sizeof(*p));
-	int i, hup;
+	bool hup, reset;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		p[i].fd = fds[i];
@@ -1179,7 +1186,8 @@ static void listen_check_resets(int *fds, int keep, int n)
 		die("poll(clients)");
 	for (i = 0; i < n; i++) {
 		hup = (p[i].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP);
-		if (hup != (i >= keep))
+		reset = i >= keep;
+		if (hup != reset)
 			check_failed("client %d of %d %s after listen(%d)", i + 1, n,
 				     hup ? "was reset" : "was not reset", keep);
 	}
@@ -1243,7 +1251,8 @@ static void case_listen(void)
 		return;
 	for (n = 16; n <= opt_max_n; n *= 4) {
 		if (2 * n > somaxconn) {
-			note("listen: N = %d skipped: growing to %d needs net.core.somaxconn >= %d (it is %d)",
+			note("listen: N = %d skipped; "
+			     "growing to %d needs net.core.somaxconn >= %d, it is %d",
 			     n, 2 * n, 2 * n, somaxconn);
 			continue;
 		}
@@ -1266,9 +1275,9 @@ static struct meminfo read_meminfo(void)
 
 	if (!f)
 		die("/proc/meminfo");
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "Slab: %ld", &m.slab_kb);
-	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld", &m.slab_kb) == 1)
+			break;
 	fclose(f);
 	if (m.slab_kb < 0)
 		check_failed("no Slab: in /proc/meminfo");
@@ -1435,8 +1444,9 @@ static void scale_bind(enum fam f)
 		if (want > opt_ports)
 			break;
 		if (f == TCP && want > 10000) {
-			note("scale: TCP bind+connect with %ld ports bound skipped: TCP ports are 16-bit "
-			     "and 1024..65535 also hold the ephemeral range", want);
+			note("scale: TCP bind+connect with %ld ports bound skipped; "
+			     "TCP ports are 16-bit and 1024..65535 also hold the ephemeral range",
+			     want);
 			break;
 		}
 		fill = realloc(fill, want * sizeof(int));
@@ -1621,7 +1631,7 @@ static void row_label(char *buf, size_t size, const struct result *r)
 	else if (!strcmp(r->metric, "bind_connect"))
 		snprintf(buf, size, "bind+connect, %ld ports bound (µs)", r->param);
 	else if (!strcmp(r->metric, "accept_rate"))
-		snprintf(buf, size, "accept of a filled queue, %ld thread%s on one listener (conn/s)",
+		snprintf(buf, size, "accept of a filled queue, %ld thread%s (conn/s)",
 			 r->param, r->param > 1 ? "s" : "");
 	else
 		snprintf(buf, size, "%s %s %ld (%s)", r->cs, r->metric, r->param, r->unit);
@@ -1680,13 +1690,14 @@ static const char *fmt_ratio(char *buf, size_t size, const struct result *r,
 /* The target and verdict cells of @r's row, against AF_UNIX's @u. */
 static void target_cells(FILE *out, const struct result *r, const struct result *u)
 {
-	const struct result *base;
+	const struct result *base = NULL;
 	struct ratio q;
 	double want;
 	int dir = target_of(r, &want);
 
-	if (r->mode == M_NONE && !strcmp(r->metric, "bind_connect") && r->param > 10 &&
-	    (base = find(M_NONE, "scale", "bind_connect", 10, CU, r->type))) {
+	if (r->mode == M_NONE && !strcmp(r->metric, "bind_connect") && r->param > 10)
+		base = find(M_NONE, "scale", "bind_connect", 10, CU, r->type);
+	if (base) {
 		q.med = r->med / base->med;
 		fprintf(out, "flat: within 2x of 10 ports: %.2fx |", q.med);
 		verdict(out, q.med <= 2, false);
@@ -1710,8 +1721,8 @@ static void write_mode_table(FILE *out, int mode, bool targets)
 	const struct result *r, *u, *t;
 	int i;
 
-	fprintf(out, "| case | AF_CUSTOM | AF_UNIX | TCP | vs AF_UNIX (range) | vs TCP (range) |%s\n",
-		targets ? " target (vs AF_UNIX) | |" : "");
+	fprintf(out, "| case | AF_CUSTOM | AF_UNIX | TCP | vs AF_UNIX (range) | vs TCP (range) |");
+	fprintf(out, "%s\n", targets ? " target (vs AF_UNIX) | |" : "");
 	fprintf(out, "|---|---:|---:|---:|---:|---:|%s\n", targets ? "---|---|" : "");
 	for (i = 0; i < nresults; i++) {
 		r = &results[i];
@@ -1756,10 +1767,10 @@ static void write_tput_table(FILE *out, int mode)
 
 	if (!find(mode, "tput", "throughput", 4 * KIB, MEMCPY, SOCK_STREAM))
 		return;
-	fprintf(out, "\nThroughput against the machine's memcpy() speed with the same buffer size "
-		"(one thread; a copy-in/copy-out path moves every byte twice):\n\n");
-	fprintf(out, "| writes | memcpy (MiB/s) | AF_CUSTOM stream | AF_CUSTOM seqpacket | "
-		"AF_UNIX stream | AF_UNIX seqpacket | TCP |\n");
+	fprintf(out,
+		"\nThroughput against the machine's memcpy() speed with the same buffer size (one thread; a copy-in/copy-out path moves every byte twice):\n\n");
+	fprintf(out,
+		"| writes | memcpy (MiB/s) | AF_CUSTOM stream | AF_CUSTOM seqpacket | AF_UNIX stream | AF_UNIX seqpacket | TCP |\n");
 	fprintf(out, "|---|---:|---:|---:|---:|---:|---:|\n");
 	for (s = 0; s < 2; s++) {
 		m = find(mode, "tput", "throughput", sizes[s], MEMCPY, SOCK_STREAM);
@@ -1787,10 +1798,10 @@ static void write_listen_table(FILE *out)
 
 	if (!find(M_NONE, "listen", "grow", 16, CU, SOCK_STREAM))
 		return;
-	fprintf(out, "\nAF_CUSTOM listen() on a listener with N connections pending "
-		"(backlog N; grow: to 2N; unchanged: 2N again; shrink: to N/2, resetting N/2), "
-		"median µs of one call:\n\n");
-	fprintf(out, "| N pending | grow (µs) | unchanged (µs) | shrink (µs) | shrink per reset connection (ns) |\n");
+	fprintf(out,
+		"\nAF_CUSTOM listen() on a listener with N connections pending (backlog N; grow: to 2N; unchanged: 2N again; shrink: to N/2, resetting N/2), median µs of one call:\n\n");
+	fprintf(out,
+		"| N pending | grow (µs) | unchanged (µs) | shrink (µs) | shrink per reset connection (ns) |\n");
 	fprintf(out, "|---:|---:|---:|---:|---:|\n");
 	for (n = 16; n <= opt_max_n; n *= 4) {
 		g = find(M_NONE, "listen", "grow", n, CU, SOCK_STREAM);
@@ -1816,7 +1827,8 @@ static void write_listen_table(FILE *out)
 		return;
 	fprintf(out, "\n| listen() target | measured | |\n|---|---|---|\n");
 	ratio = gl->med / g0->med;
-	fprintf(out, "| grow independent of N: N = %ld within 2x of N = %ld (an O(N) one: %ldx) | %.2fx |",
+	fprintf(out,
+		"| grow independent of N: N = %ld within 2x of N = %ld (an O(N) one: %ldx) | %.2fx |",
 		gl->param, g0->param, gl->param / g0->param, ratio);
 	verdict(out, ratio <= 2, false);
 	ratio = ul->med / u0->med;
@@ -1826,8 +1838,9 @@ static void write_listen_table(FILE *out)
 	if (!p0 || pl == p0)
 		return;
 	ratio = pl->med / p0->med;
-	fprintf(out, "| shrink linear in the resets: time per reset at N = %ld within 3x of N = %ld "
-		"(a quadratic one: %ldx) | %.2fx |", pl->param, p0->param, pl->param / p0->param, ratio);
+	fprintf(out,
+		"| shrink linear in the resets: time per reset at N = %ld within 3x of N = %ld (a quadratic one: %ldx) | %.2fx |",
+		pl->param, p0->param, pl->param / p0->param, ratio);
 	verdict(out, ratio <= 3, false);
 }
 
@@ -1840,8 +1853,8 @@ static void write_mem_detail(FILE *out)
 		any |= mem_detail[f][0] != 0;
 	if (!any)
 		return;
-	fprintf(out, "\nSlab objects per pending connection (client and server side, "
-		"from /proc/slabinfo, largest first; merged caches show under one name):\n\n");
+	fprintf(out,
+		"\nSlab objects per pending connection (client and server side, from /proc/slabinfo, largest first; merged caches show under one name):\n\n");
 	for (f = CU; f <= TCP; f++)
 		if (mem_detail[f][0])
 			fprintf(out, "- %s: %s\n", fam_names[f], mem_detail[f]);
@@ -1856,7 +1869,8 @@ static void machine_line(FILE *out)
 
 	if (f) {
 		while (fgets(line, sizeof(line), f)) {
-			if (!strncmp(line, "model name", 10) && (p = strchr(line, ':'))) {
+			p = strchr(line, ':');
+			if (!strncmp(line, "model name", 10) && p) {
 				snprintf(model, sizeof(model), "%s", p + 2);
 				model[strcspn(model, "\n")] = 0;
 				break;
@@ -1865,8 +1879,8 @@ static void machine_line(FILE *out)
 		fclose(f);
 	}
 	uname(&u);
-	fprintf(out, "Kernel %s, %ld CPUs (%s); `%s`; medians of %d repetitions "
-		"(listen: %d), %.2f s per timed repetition, %ld MiB per throughput run; "
+	fprintf(out,
+		"Kernel %s, %ld CPUs (%s); `%s`; medians of %d repetitions (listen: %d), %.2f s per timed repetition, %ld MiB per throughput run; "
 		"modes: %s%s%s.\n",
 		u.release, sysconf(_SC_NPROCESSORS_ONLN), model, cmdline, opt_reps,
 		opt_reps * 3 > MAX_REPS ? MAX_REPS : opt_reps * 3, opt_time, opt_bytes / MIB,
@@ -1875,12 +1889,8 @@ static void machine_line(FILE *out)
 }
 
 static const char *const mode_text[NMODES] = {
-	"the threads of a measurement (client and server, reader and writer, "
-	"acceptors) on any CPU, as an application's run: they wake each other "
-	"across CPUs. Targets: issue 16's, as fast as AF_UNIX.",
-	"all the threads of a measurement on one CPU, taking turns: the socket "
-	"code alone, without the cost of waking another CPU (under QEMU TCG "
-	"whatever the host's scheduler makes it). No targets: for comparison.",
+	"the threads of a measurement (client and server, reader and writer, acceptors) on any CPU, as an application's run: they wake each other across CPUs. Targets: issue 16's, as fast as AF_UNIX.",
+	"all the threads of a measurement on one CPU, taking turns: the socket code alone, without the cost of waking another CPU (under QEMU TCG whatever the host's scheduler makes it). No targets: for comparison.",
 };
 
 static void write_mode_section(FILE *out, int mode)
@@ -1895,16 +1905,12 @@ static void write_markdown(FILE *out)
 {
 	int i, mode;
 
-	holds_total = misses_total = 0;
+	holds_total = 0;
+	misses_total = 0;
 	fprintf(out, "## cu_bench results\n\n");
 	machine_line(out);
-	fprintf(out, "\nValues are medians of the repetitions. Ratios are AF_CUSTOM's value "
-		"divided by the other family's, in the same run: the median of the ratios "
-		"of each repetition, in which the families took turns, and in brackets the "
-		"lowest and highest of those ratios, the noise (bind+connect: the ratio of "
-		"the medians). Higher is better for rates and MiB/s, lower for µs and bytes. "
-		"A verdict is the median's; \"the range spans it\" marks one that a single "
-		"repetition would not settle.\n");
+	fprintf(out,
+		"\nValues are medians of the repetitions. Ratios are AF_CUSTOM's value divided by the other family's, in the same run: the median of the ratios of each repetition, in which the families took turns, and in brackets the lowest and highest of those ratios, the noise (bind+connect: the ratio of the medians). Higher is better for rates and MiB/s, lower for µs and bytes. A verdict is the median's; \"the range spans it\" marks one that a single repetition would not settle.\n");
 	for (mode = 0; mode < NMODES; mode++)
 		if (mode_has_results(mode))
 			write_mode_section(out, mode);
@@ -2025,8 +2031,8 @@ static void raise_nofile(void)
 		getrlimit(RLIMIT_NOFILE, &rl);
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
-		note("the file limit could only be raised to %ld, %ld are needed "
-		     "(run as root, or ulimit -n %ld)", (long)rl.rlim_max, need, need);
+		note("the file limit could only be raised to %ld, %ld are needed; "
+		     "run as root, or ulimit -n %ld", (long)rl.rlim_max, need, need);
 		if ((opt_cases & (1u << C_SCALE)) && (long)rl.rlim_max - base < opt_ports) {
 			opt_ports = (long)rl.rlim_max - base;
 			note("scale: at most %ld ports bound, for want of file descriptors",
@@ -2041,9 +2047,21 @@ static long parse_size(const char *s)
 	double v = strtod(s, &end);
 
 	switch (*end) {
-	case 'k': case 'K': v *= KIB; end++; break;
-	case 'm': case 'M': v *= MIB; end++; break;
-	case 'g': case 'G': v *= 1024.0 * MIB; end++; break;
+	case 'k':
+	case 'K':
+		v *= KIB;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v *= MIB;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1024.0 * MIB;
+		end++;
+		break;
 	}
 	if (*end || v < 1) {
 		fprintf(stderr, "cu_bench: bad size '%s'\n", s);
@@ -2077,69 +2095,69 @@ static unsigned int parse_list(const char *arg, const char *const *names, int n,
 	return mask;
 }
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
 	fprintf(out,
-"usage: cu_bench [options]\n"
-"\n"
-"Measures AF_CUSTOM against AF_UNIX and TCP on 127.0.0.1, each case in the\n"
-"same run, and prints tables of medians with AF_CUSTOM's ratios to AF_UNIX\n"
-"and TCP (median and range over the repetitions), and the targets. Progress\n"
-"goes to stderr, the tables to stdout and, as results.md and results.csv, to\n"
-"the results directory.\n"
-"\n"
-"Cases (all by default; SOCK_STREAM, and SOCK_SEQPACKET for AF_CUSTOM and\n"
-"AF_UNIX where marked *). conn, rtt, tput and accept run in each mode of\n"
-"--modes, one table per mode; the others once, on one CPU:\n"
-"  conn    connect + accept + close of both ends: 1 client thread and 1\n"
-"          acceptor, then 2 client threads and 4 acceptor threads on one\n"
-"          listener (conn/s) *\n"
-"  rtt     ping-pong round trip, 1 byte and 4 KiB (mean µs per round trip) *\n"
-"  tput    one-way throughput, 4 KiB and 64 KiB writes (MiB/s), and\n"
-"          memcpy() with the same sizes, the bound it is reported against *\n"
-"  accept  --accept connections made first (a filled queue), then taken by\n"
-"          1, 2, 4 threads accepting on one listener (conn/s)\n"
-"  listen  AF_CUSTOM: time of one listen() that grows the backlog (N to 2N),\n"
-"          leaves it (2N), shrinks it to N/2 resetting N/2, N = 16, 64, 256,\n"
-"          1024, 4096 pending (needs net.core.somaxconn >= 2N)\n"
-"  mem     slab bytes per pending connection (client plus server side),\n"
-"          /proc/meminfo Slab: before and after --pending connects\n"
-"  scale   bind+connect with 10, 1000, 100000 ports bound (TCP: up to\n"
-"          1000, ports are 16-bit)\n"
-"\n"
-"Checks (a failure stops the run, exit status 1): each connection accepted\n"
-"exactly once; bytes received equal bytes sent; echoes equal to the sent\n"
-"data; a checksum of a whole stream (a first, untimed throughput pass of\n"
-"--check-bytes) and the number of every write in each timed pass; queue\n"
-"lengths, reset counts and which clients a shrinking listen() resets.\n"
-"\n"
-"Options:\n"
-"  --case NAME[,NAME]   run only these cases (repeatable; 'all')\n"
-"  --families LIST      cu,unix,tcp (default all three)\n"
-"  --types LIST         stream,seqpacket (default both; TCP is stream only)\n"
-"  --size SIZE          rtt and tput: only this message or write size (1, 4K\n"
-"                       or 64K; default all), e.g. to profile one of them\n"
-"  --modes LIST         unpinned,pinned (default both, in that order): the\n"
-"                       threads of a measurement on any CPU, as applications\n"
-"                       run, or all on one CPU, taking turns (the socket code\n"
-"                       alone, without cross-CPU wakeups)\n"
-"  --reps N             repetitions of each measurement: median and range\n"
-"                       (default %d; the listen case does 3N)\n"
-"  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
-"  --bytes SIZE         bytes per throughput run, K/M/G suffixes (default %ldM)\n"
-"  --check-bytes SIZE   bytes of the checksummed throughput pass (default %ldM)\n"
-"  --pending N          pending connections of the mem case (default %d)\n"
-"  --accept N           connections of the accept case's filled queue (default %d)\n"
-"  --ports N            most ports bound in scale: 10, 1000, 100000 up to N (default %ld)\n"
-"  --max-n N            largest N of the listen case (default %d)\n"
-"  --family N           AF_CUSTOM's number (default: the module's family parameter, or %d)\n"
-"  --out DIR            results directory (default %s)\n"
+		"usage: cu_bench [options]\n"
+		"\n"
+		"Measures AF_CUSTOM against AF_UNIX and TCP on 127.0.0.1, each case in the\n"
+		"same run, and prints tables of medians with AF_CUSTOM's ratios to AF_UNIX\n"
+		"and TCP (median and range over the repetitions), and the targets. Progress\n"
+		"goes to stderr, the tables to stdout and, as results.md and results.csv, to\n"
+		"the results directory.\n"
+		"\n"
+		"Cases (all by default; SOCK_STREAM, and SOCK_SEQPACKET for AF_CUSTOM and\n"
+		"AF_UNIX where marked *). conn, rtt, tput and accept run in each mode of\n"
+		"--modes, one table per mode; the others once, on one CPU:\n"
+		"  conn    connect + accept + close of both ends: 1 client thread and 1\n"
+		"          acceptor, then 2 client threads and 4 acceptor threads on one\n"
+		"          listener (conn/s) *\n"
+		"  rtt     ping-pong round trip, 1 byte and 4 KiB (mean µs per round trip) *\n"
+		"  tput    one-way throughput, 4 KiB and 64 KiB writes (MiB/s), and\n"
+		"          memcpy() with the same sizes, the bound it is reported against *\n"
+		"  accept  --accept connections made first (a filled queue), then taken by\n"
+		"          1, 2, 4 threads accepting on one listener (conn/s)\n"
+		"  listen  AF_CUSTOM: time of one listen() that grows the backlog (N to 2N),\n"
+		"          leaves it (2N), shrinks it to N/2 resetting N/2, N = 16, 64, 256,\n"
+		"          1024, 4096 pending (needs net.core.somaxconn >= 2N)\n"
+		"  mem     slab bytes per pending connection (client plus server side),\n"
+		"          /proc/meminfo Slab: before and after --pending connects\n"
+		"  scale   bind+connect with 10, 1000, 100000 ports bound (TCP: up to\n"
+		"          1000, ports are 16-bit)\n"
+		"\n"
+		"Checks (a failure stops the run, exit status 1): each connection accepted\n"
+		"exactly once; bytes received equal bytes sent; echoes equal to the sent\n"
+		"data; a checksum of a whole stream (a first, untimed throughput pass of\n"
+		"--check-bytes) and the number of every write in each timed pass; queue\n"
+		"lengths, reset counts and which clients a shrinking listen() resets.\n"
+		"\n"
+		"Options:\n"
+		"  --case NAME[,NAME]   run only these cases (repeatable; 'all')\n"
+		"  --families LIST      cu,unix,tcp (default all three)\n"
+		"  --types LIST         stream,seqpacket (default both; TCP is stream only)\n"
+		"  --size SIZE          rtt and tput: only this message or write size (1, 4K\n"
+		"                       or 64K; default all), e.g. to profile one of them\n"
+		"  --modes LIST         unpinned,pinned (default both, in that order): the\n"
+		"                       threads of a measurement on any CPU, as applications\n"
+		"                       run, or all on one CPU, taking turns (the socket code\n"
+		"                       alone, without cross-CPU wakeups)\n"
+		"  --reps N             repetitions of each measurement: median and range\n"
+		"                       (default %d; the listen case does 3N)\n"
+		"  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
+		"  --bytes SIZE         bytes per throughput run, K/M/G suffixes (default %ldM)\n"
+		"  --check-bytes SIZE   bytes of the checksummed throughput pass (default %ldM)\n"
+		"  --pending N          pending connections of the mem case (default %d)\n"
+		"  --accept N           connections of the accept case's filled queue (default %d)\n"
+		"  --ports N            most ports bound in scale: 10, 1000, 100000 up to N (default %ld)\n"
+		"  --max-n N            largest N of the listen case (default %d)\n"
+		"  --family N           AF_CUSTOM's number (default: the module's family parameter, or %d)\n"
+		"  --out DIR            results directory (default %s)\n"
 
-"  --help\n"
-"\n"
-"Run as root for the full run: the file limit is raised as needed (scale\n"
-"holds --ports sockets open). Set net.core.somaxconn to 8192 first for the\n"
-"listen case (sysctl -w net.core.somaxconn=8192).\n",
+		"  --help\n"
+		"\n"
+		"Run as root for the full run: the file limit is raised as needed (scale\n"
+		"holds --ports sockets open). Set net.core.somaxconn to 8192 first for the\n"
+		"listen case (sysctl -w net.core.somaxconn=8192).\n",
 		opt_reps, opt_time, opt_bytes / MIB, opt_check_bytes / MIB, opt_pending,
 		opt_accept, opt_ports, opt_max_n, AF_CUSTOM, opt_out);
 }
@@ -2173,23 +2191,57 @@ static void parse_args(int argc, char **argv)
 				i ? " " : "", i ? argv[i] : "cu_bench");
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': cases |= parse_list(optarg, case_names, NCASES, "case"); break;
-		case 'f': opt_fams = parse_list(optarg, fam_keys, TCP + 1, "family"); break;
-		case 'T': opt_types = parse_list(optarg, type_keys, 2, "type"); break;
-		case 's': opt_size = parse_size(optarg); break;
-		case 'r': opt_reps = atoi(optarg); break;
-		case 't': opt_time = atof(optarg); break;
-		case 'b': opt_bytes = parse_size(optarg); break;
-		case 'B': opt_check_bytes = parse_size(optarg); break;
-		case 'p': opt_pending = atoi(optarg); break;
-		case 'a': opt_accept = atoi(optarg); break;
-		case 'M': opt_modes = parse_list(optarg, mode_names, NMODES, "mode"); break;
-		case 'P': opt_ports = atol(optarg); break;
-		case 'n': opt_max_n = atoi(optarg); break;
-		case 'F': cu_family = atoi(optarg); break;
-		case 'o': opt_out = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		case 'c':
+			cases |= parse_list(optarg, case_names, NCASES, "case");
+			break;
+		case 'f':
+			opt_fams = parse_list(optarg, fam_keys, TCP + 1, "family");
+			break;
+		case 'T':
+			opt_types = parse_list(optarg, type_keys, 2, "type");
+			break;
+		case 's':
+			opt_size = parse_size(optarg);
+			break;
+		case 'r':
+			opt_reps = atoi(optarg);
+			break;
+		case 't':
+			opt_time = atof(optarg);
+			break;
+		case 'b':
+			opt_bytes = parse_size(optarg);
+			break;
+		case 'B':
+			opt_check_bytes = parse_size(optarg);
+			break;
+		case 'p':
+			opt_pending = atoi(optarg);
+			break;
+		case 'a':
+			opt_accept = atoi(optarg);
+			break;
+		case 'M':
+			opt_modes = parse_list(optarg, mode_names, NMODES, "mode");
+			break;
+		case 'P':
+			opt_ports = atol(optarg);
+			break;
+		case 'n':
+			opt_max_n = atoi(optarg);
+			break;
+		case 'F':
+			cu_family = atoi(optarg);
+			break;
+		case 'o':
+			opt_out = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			exit(0);
+		default:
+			print_usage(stderr);
+			exit(2);
 		}
 	}
 	if (optind < argc) {
@@ -2198,11 +2250,12 @@ static void parse_args(int argc, char **argv)
 	}
 	if (cases)
 		opt_cases = cases;
-	if (opt_reps < 1 || opt_reps > MAX_REPS / 3 || opt_time <= 0 || opt_pending < 1 || opt_accept < 1 ||
-	    !opt_modes ||
-	    opt_max_n < 16 || opt_bytes < 64 * KIB || opt_check_bytes < 64 * KIB) {
-		fprintf(stderr, "cu_bench: --reps 1..%d, --time > 0, --pending and --accept >= 1, "
-			"--max-n >= 16, --bytes and --check-bytes >= 64K\n", MAX_REPS / 3);
+	if (opt_reps < 1 || opt_reps > MAX_REPS / 3 || opt_time <= 0 || !opt_modes ||
+	    opt_pending < 1 || opt_accept < 1 || opt_max_n < 16 || opt_bytes < 64 * KIB ||
+	    opt_check_bytes < 64 * KIB) {
+		fprintf(stderr,
+			"cu_bench: --reps 1..%d, --time > 0, --pending and --accept >= 1, --max-n >= 16, --bytes and --check-bytes >= 64K\n",
+			MAX_REPS / 3);
 		exit(2);
 	}
 }
@@ -2223,8 +2276,7 @@ static void run_case(int c, int mode, int *done, int total)
 
 	cur_case = case_names[c];
 	enter_mode(mode);
-	progress("[%d/%d] case %s%s%s", ++*done, total, case_names[c],
-		 mode == M_NONE ? "" : ", ", mode == M_NONE ? "" : mode_names[mode]);
+	progress("[%d/%d] case %s (%s)", ++*done, total, case_names[c], where());
 	case_fn[c]();
 	progress("[%d/%d] case %s done in %.1f s", *done, total, case_names[c], now() - t1);
 }
@@ -2235,8 +2287,10 @@ static void run_cases(void)
 	int c, mode, done = 0, total = 0;
 
 	for (c = 0; c < NCASES; c++)
-		if (opt_cases & (1u << c))
-			total += case_in_modes(c) ? __builtin_popcount(opt_modes) : 1;
+		if ((opt_cases & (1u << c)) && case_in_modes(c))
+			total += __builtin_popcount(opt_modes);
+		else if (opt_cases & (1u << c))
+			total++;
 	for (mode = 0; mode < NMODES; mode++)
 		for (c = 0; c < NCASES; c++)
 			if ((opt_modes & (1u << mode)) && case_in_modes(c) &&
