@@ -25,7 +25,8 @@
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
 #   PROFILE     bench only: instead of the table, profile cases with perf
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
-#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
+#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ, PROFILE_MODES are
+#               its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
 #   TRACERS     check only: also copy perf and bpftrace (and their
@@ -72,7 +73,7 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
