@@ -1699,11 +1699,11 @@ static void target_cells(FILE *out, const struct result *r, const struct result 
 		base = find(M_NONE, "scale", "bind_connect", 10, CU, r->type);
 	if (base) {
 		q.med = r->med / base->med;
-		fprintf(out, "flat: within 2x of 10 ports: %.2fx |", q.med);
+		fprintf(out, " flat: within 2x of 10 ports: %.2fx |", q.med);
 		verdict(out, q.med <= 2, false);
 	} else if (dir && u && u->med > 0) {
 		q = ratio_of(r, u);
-		fprintf(out, "%s %.2fx |", dir > 0 ? "≥" : "≤", want);
+		fprintf(out, " %s %.2fx |", dir > 0 ? "≥" : "≤", want);
 		verdict(out, dir > 0 ? q.med >= want : q.med <= want,
 			q.paired && q.min < want && q.max > want);
 	} else {
@@ -1888,15 +1888,19 @@ static void machine_line(FILE *out)
 		opt_modes & 2 ? mode_names[M_PINNED] : "");
 }
 
+static const char *const mode_title[NMODES] = {
+	"Unpinned: threads on any CPU, as applications run",
+	"Pinned: all threads on one CPU, taking turns",
+};
+
 static const char *const mode_text[NMODES] = {
-	"the threads of a measurement (client and server, reader and writer, acceptors) on any CPU, as an application's run: they wake each other across CPUs. Targets: issue 16's, as fast as AF_UNIX.",
-	"all the threads of a measurement on one CPU, taking turns: the socket code alone, without the cost of waking another CPU (under QEMU TCG whatever the host's scheduler makes it). No targets: for comparison.",
+	"The threads of a measurement (client and server, reader and writer, acceptors) ran on any CPU, as an application's threads do, and woke each other across CPUs. Targets: issue 16's, as fast as AF_UNIX (a round trip's time at most AF_UNIX's).",
+	"All the threads of a measurement ran on one CPU, taking turns: the socket code alone, without the cost of waking another CPU (under QEMU TCG whatever the host's scheduler makes it). No targets: for comparison.",
 };
 
 static void write_mode_section(FILE *out, int mode)
 {
-	fprintf(out, "\n### %s\n\n%s: %s\n\n", mode_where[mode], mode_names[mode],
-		mode_text[mode]);
+	fprintf(out, "\n### %s\n\n%s\n\n", mode_title[mode], mode_text[mode]);
 	write_mode_table(out, mode, mode == M_UNPINNED);
 	write_tput_table(out, mode);
 }
