@@ -87,7 +87,7 @@ if [[ -s $data/bind-cu || -s $data/accept-cu-unpinned || -s $data/accept-cu-pinn
 		set xlabel "accepting threads"
 		set ylabel "connections accepted per second"
 		unset logscale
-		set key bottom center horizontal
+		set key below horizontal
 		set yrange [0:*]
 		set xrange [0.5:4.5]
 		set xtics (1, 2, 4)
