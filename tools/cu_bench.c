@@ -1,27 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cu_bench: what AF_CUSTOM costs, against AF_UNIX and TCP on 127.0.0.1,
- * measured in one run on one machine (issue 7). Cases:
+ * measured in one run on one machine (issues 7 and 16). Cases:
  *
  *   conn    connection rate: connect + accept + close of both ends,
- *           1 client thread and 1 acceptor, then 2 client threads
+ *           1 client thread and 1 acceptor, then 2 client threads and 4
+ *           acceptor threads on one listener
  *   rtt     round-trip latency: 1-byte and 4 KiB ping-pong
  *   tput    one-way throughput with 4 KiB and 64 KiB writes, and the
  *           machine's memcpy() speed with the same buffer sizes (the bound)
+ *   accept  a filled queue taken by 1, 2, 4 threads accepting on one listener
  *   listen  AF_CUSTOM only: the time of a listen() that grows the backlog,
  *           leaves it unchanged, or shrinks it to N/2 (resetting N/2), with
  *           N = 16 ... 4096 connections pending
  *   mem     kernel memory (slab) per pending connection, 4096 pending
- *   scale   bind+connect with 10, 1000, 100000 ports bound; accept rate
- *           with 1, 2, 4 acceptor threads on one listener
+ *   scale   bind+connect with 10, 1000, 100000 ports bound
  *
- * Each measurement is repeated (--reps) and the median is kept; the table
- * gives AF_CUSTOM's ratio to AF_UNIX and TCP in the same run, so a noisy
- * machine (a VM under TCG) still gives comparable figures. The program
- * checks its own work: every connection accepted exactly once, bytes
- * received equal to bytes sent, a checksum of the data stream, the queue
- * lengths and resets that listen() must produce. A check that fails stops
- * the run with exit status 1.
+ * conn, rtt, tput and accept run in two modes (--modes), each with its own
+ * table: unpinned, the threads on any CPU as applications run, then
+ * pinned, all on one CPU. Each measurement is repeated (--reps) and the
+ * median kept; the tables give AF_CUSTOM's ratio to AF_UNIX and TCP in the
+ * same run, the median of the repetitions' ratios and their range, so a
+ * noisy machine (a VM under TCG) still gives comparable figures and shows
+ * how noisy it was. The program checks its own work: every connection
+ * accepted exactly once, bytes received equal to bytes sent, a checksum
+ * of the data stream, the queue lengths and resets that listen() must
+ * produce. A check that fails stops the run with exit status 1.
  *
  * Needs af_custom.ko loaded (or --families unix,tcp). Run as root for the
  * full run: the file limit is raised to what the cases need, and the
