@@ -68,7 +68,12 @@ deps:
 # KVER, KDIR, TESTS, W and C reach vm.sh through the environment only when
 # given on the command line or in the environment, never as the defaults
 # above: vm.sh makes its own choice of kernel.
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh) need Go and
+# Debian's python3 with pip and setuptools on the host (scripts/vm.sh).
+BINDINGS_PACKAGES := golang-go python3 python3-pip python3-setuptools
+
 check: deps
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@scripts/vm.sh check
 
 demo: deps
@@ -77,6 +82,7 @@ demo: deps
 # The debug kernel is built from Debian's linux-source-6.1 (about 20
 # minutes the first time; then cached, keyed by its config fragment).
 check-debug: debug-kernel
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@scripts/vm.sh check-debug
 
 debug-kernel:

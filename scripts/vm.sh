@@ -234,6 +234,66 @@ pack_host_programs() {
 	done
 }
 
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh), when they run:
+# the Go package's tests as a static binary (CGO_ENABLED=0 go test -c,
+# GOPROXY=off: the standard library only), and for Python, Debian's
+# /usr/bin/python3 with its libraries, the part of its standard library
+# the tests use (the .py files and their compiled __pycache__), the
+# package installed as a user would (pip install --no-build-isolation,
+# offline, --target the guest's dist-packages) and the test file. A
+# missing go or python3 on the host is only warned about: those tests fail.
+PY_STDLIB_EXCLUDE=(test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data
+	distutils 'config-3*' site-packages dist-packages sqlite3 dbm curses venv
+	wsgiref xmlrpc 'unittest/test' 'lib-dynload')
+PY_DYNLOAD=(_asyncio _ctypes _contextvars _json _queue _typing mmap resource
+	termios _multiprocessing _posixshmem)
+pack_bindings() {
+	local root=$1 out=$BUILD/bindings py lib so pat
+	local excl=()
+	if [[ " ${RUN[*]} " == *" cu_go.sh "* ]]; then
+		if command -v go >/dev/null; then
+			mkdir -p "$out"
+			run_logged "go test -c (bindings/go)" "$BUILD/bindings-go.log" \
+				env -C "$TOP/bindings/go" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
+				go test -c -o "$out/afcustom-go.test" .
+			need_static "$out/afcustom-go.test"
+			install -D -m 0755 "$out/afcustom-go.test" "$root/tests/bindings/afcustom-go.test"
+		else
+			note "warning: no go (scripts/deps.sh golang-go): cu_go.sh will fail"
+		fi
+	fi
+	[[ " ${RUN[*]} " == *" cu_python.sh "* ]] || return 0
+	py=$(readlink -f /usr/bin/python3 2>/dev/null) || py=
+	if [[ -z $py || ! -x $py ]]; then
+		note "warning: no /usr/bin/python3 (scripts/deps.sh python3): cu_python.sh will fail"
+		return 0
+	fi
+	rm -rf "$out/python-src" "$out/python-site"
+	mkdir -p "$out"
+	cp -r "$TOP/bindings/python" "$out/python-src"
+	run_logged "pip install (bindings/python)" "$BUILD/bindings-pip.log" \
+		/usr/bin/python3 -m pip install --no-build-isolation --no-index \
+		--no-compile --disable-pip-version-check --root-user-action=ignore --quiet \
+		--target "$out/python-site" "$out/python-src"
+	install -D -m 0755 "$py" "$root/usr/bin/${py##*/}"
+	ln -sf "${py##*/}" "$root/usr/bin/python3"
+	for pat in "${PY_STDLIB_EXCLUDE[@]}"; do excl+=(--exclude="./$pat"); done
+	mkdir -p "$root/usr/lib/${py##*/}/lib-dynload" "$root/usr/lib/python3/dist-packages"
+	tar -C "/usr/lib/${py##*/}" "${excl[@]}" -cf - . | tar -C "$root/usr/lib/${py##*/}" -xf -
+	for so in "${PY_DYNLOAD[@]}"; do
+		for lib in "/usr/lib/${py##*/}/lib-dynload/$so".cpython-*.so; do
+			[[ -e $lib ]] && cp -p "$lib" "$root/usr/lib/${py##*/}/lib-dynload/"
+		done
+	done
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+	done < <(ldd "$py" "$root/usr/lib/${py##*/}/lib-dynload/"*.so |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }')
+	cp -r "$out/python-site/af_custom" "$root/usr/lib/python3/dist-packages/"
+	install -D -m 0644 "$TOP/bindings/python/tests/test_af_custom.py" \
+		"$root/tests/bindings/python/test_af_custom.py"
+}
+
 # Stage the guest's root and pack it as an uncompressed newc cpio (faster
 # to unpack under TCG than to decompress).
 pack_initramfs() {
@@ -260,6 +320,7 @@ pack_initramfs() {
 		cp "$BUILD/tools/$f" "$root/tests/"
 	done
 	pack_host_programs "$root"
+	[[ $MODE != check* ]] || pack_bindings "$root"
 	if [[ $MODE == bench ]]; then
 		need_static "$BUILD/tools/cu_bench"
 		cp "$BUILD/tools/cu_bench" "$TOP/tools/cu_profile.sh" "$root/tests/"
