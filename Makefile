@@ -68,7 +68,12 @@ deps:
 # KVER, KDIR, TESTS, W and C reach vm.sh through the environment only when
 # given on the command line or in the environment, never as the defaults
 # above: vm.sh makes its own choice of kernel.
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh) need Go and
+# Debian's python3 with pip and setuptools on the host (scripts/vm.sh).
+BINDINGS_PACKAGES := golang-go python3 python3-pip python3-setuptools
+
 check: deps
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@scripts/vm.sh check
 
 demo: deps
@@ -77,6 +82,7 @@ demo: deps
 # The debug kernel is built from Debian's linux-source-6.1 (about 20
 # minutes the first time; then cached, keyed by its config fragment).
 check-debug: debug-kernel
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@scripts/vm.sh check-debug
 
 debug-kernel:
@@ -86,7 +92,8 @@ debug-kernel:
 .PHONY: check-debug debug-kernel
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
-# cu_bench options (a partial run leaves docs/bench/ alone). PROFILE=1:
+# cu_bench options (a partial run leaves docs/bench/ alone); BENCH_TIME=S
+# the seconds of a timed repetition (default 1). PROFILE=1:
 # perf profiles of the cases instead (tools/cu_profile.sh, docs/bench.md).
 bench:
 	@scripts/deps.sh gnuplot-nox $(if $(PROFILE),linux-perf)

@@ -119,5 +119,6 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 void cu_sock_init_ops(void);
 int cu_addr_to_port(const struct sockaddr *uaddr, int addr_len, u32 *port);
 u32 cu_sock_peer_port(struct sock *sk);
+u64 cu_sock_cookie(struct sock *sk);
 
 #endif /* _CU_AF_CUSTOM_H */

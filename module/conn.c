@@ -102,17 +102,22 @@ static void cu_conn_reset_child(struct cu_sock *child)
 	sock_put(&child->sk);
 }
 
-/* Reset every child on @children; @why counts them in the netns stats. */
-static void cu_conn_reset_children(struct net *net,
+/*
+ * Reset every child on @children, taken off @listener's queue; @why counts
+ * them in the netns stats.
+ */
+static void cu_conn_reset_children(struct sock *listener,
 				   struct list_head *children,
 				   enum cu_net_stat why)
 {
+	struct net *net = sock_net(listener);
 	struct cu_sock *child, *next;
 	u64 n = 0;
 
 	list_for_each_entry_safe(child, next, children, pending_node) {
 		list_del_init(&child->pending_node);
-		trace_cu_reset(child->port, cu_sk(child->peer)->port,
+		trace_cu_reset(net, listener, child->port,
+			       cu_sk(child->peer)->port,
 			       why == CU_STAT_RESET_SHRINK ? CU_TRACE_SHRINK :
 							     CU_TRACE_CLOSE);
 		cu_conn_reset_child(child);
@@ -130,7 +135,7 @@ static void cu_conn_stop_listening(struct sock *sk)
 	cu_pending_close(cu_sk(sk)->pending, &children);
 	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	sk->sk_state_change(sk);
-	cu_conn_reset_children(sock_net(sk), &children, CU_STAT_RESET_CLOSE);
+	cu_conn_reset_children(sk, &children, CU_STAT_RESET_CLOSE);
 }
 
 /* The checks of docs/semantics.md §4 that come before any change. */
@@ -166,7 +171,7 @@ static int cu_conn_start_listening(struct sock *sk, u32 backlog)
 	}
 	cu_set_peercred(sk, task_tgid(current), current_cred());
 	cu_pending_set_backlog(pending, backlog, &none);
-	trace_cu_backlog(cu_sk(sk)->port, 0, backlog, 0);
+	trace_cu_backlog(sk, 0, backlog, 0);
 	/* pairs with cu_conn_queue_of(): publish the queue initialised */
 	smp_store_release(&cu_sk(sk)->pending, pending);
 	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
@@ -181,8 +186,7 @@ static void cu_conn_resize(struct sock *sk, u32 backlog,
 	struct cu_pending *pending = cu_sk(sk)->pending;
 	u32 old = cu_pending_set_backlog(pending, backlog, excess);
 
-	trace_cu_backlog(cu_sk(sk)->port, old, backlog,
-			 cu_pending_count(pending));
+	trace_cu_backlog(sk, old, backlog, cu_pending_count(pending));
 }
 
 int cu_conn_listen(struct socket *sock, int backlog)
@@ -205,7 +209,7 @@ int cu_conn_listen(struct socket *sock, int backlog)
 		err = cu_conn_start_listening(sk, effective);
 out:
 	release_sock(sk);
-	cu_conn_reset_children(sock_net(sk), &excess, CU_STAT_RESET_SHRINK);
+	cu_conn_reset_children(sk, &excess, CU_STAT_RESET_SHRINK);
 	return err;
 }
 
@@ -237,7 +241,8 @@ static int cu_conn_refuse(struct sock *sk, struct sock *listener, bool full)
 {
 	cu_net_count(sock_net(sk), full ? CU_STAT_REFUSED_FULL :
 					  CU_STAT_REFUSED_NO_LISTENER, 1);
-	trace_cu_refused(cu_sk(listener)->port, cu_sk(sk)->port,
+	trace_cu_refused(sock_net(sk), listener, cu_sk(listener)->port,
+			 cu_sk(sk)->port,
 			 full ? CU_TRACE_FULL : CU_TRACE_NO_LISTENER);
 	return -ECONNREFUSED;
 }
@@ -292,8 +297,7 @@ static int cu_conn_queue(struct sock *sk, struct sock *listener)
 	}
 	cu_conn_establish(sk, child);
 	cu_net_count(sock_net(sk), CU_STAT_QUEUED, 1);
-	trace_cu_queued(cu_sk(listener)->port, cu_sk(sk)->port,
-			cu_pending_count(pending));
+	trace_cu_queued(listener, cu_sk(sk)->port, cu_pending_count(pending));
 	cu_copy_peercred(sk, listener);
 	listener->sk_data_ready(listener);
 	return 0;
@@ -327,7 +331,8 @@ int cu_conn_connect(struct socket *sock, cu_uaddr_t *uaddr, int addr_len,
 	listener = cu_ports_lookup(sock_net(sk), sk->sk_type, port, true);
 	if (!listener) {
 		cu_net_count(sock_net(sk), CU_STAT_REFUSED_NO_LISTENER, 1);
-		trace_cu_refused(port, cu_sk(sk)->port, CU_TRACE_NO_LISTENER);
+		trace_cu_refused(sock_net(sk), NULL, port, cu_sk(sk)->port,
+				 CU_TRACE_NO_LISTENER);
 		err = -ECONNREFUSED;
 		goto out;
 	}
@@ -395,8 +400,7 @@ int cu_conn_accept(struct socket *sock, struct socket *newsock, int flags)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 	cu_net_count(sock_net(sk), CU_STAT_ACCEPTED, 1);
-	trace_cu_accepted(child->port, cu_sk(child->peer)->port,
-			  cu_conn_pending(sk));
+	trace_cu_accepted(sk, cu_sk(child->peer)->port, cu_conn_pending(sk));
 	lock_sock(&child->sk);
 	sock_graft(&child->sk, newsock);
 	newsock->state = SS_CONNECTED;

@@ -8,6 +8,7 @@
 
 #include <linux/termios.h>
 #include <linux/sockios.h>
+#include <linux/sock_diag.h>
 #include <linux/uaccess.h>
 #include <net/sock.h>
 
@@ -88,6 +89,15 @@ struct sock *cu_sock_alloc(struct net *net, struct socket *sock, int type,
 	INIT_LIST_HEAD(&cu->room_wait.entry);	/* "not queued" */
 	cu_net_link(sk);
 	return sk;
+}
+
+/* The socket cookie of @sk, as SO_COOKIE and sock_diag report it. */
+u64 cu_sock_cookie(struct sock *sk)
+{
+	u32 cookie[2];
+
+	sock_diag_save_cookie(sk, cookie);
+	return (u64)cookie[1] << 32 | cookie[0];
 }
 
 /* The port of a user's address, with the errors bind() and connect() share. */

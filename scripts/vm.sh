@@ -21,11 +21,15 @@
 #               cache's)
 #   TESTS       check only: names of the programs to run (default: all)
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
-#               demo 180, bench 540)
+#               demo 180, bench 900)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
+#   BENCH_TIME  bench only: seconds per timed repetition (cu_bench --time,
+#               default 1); unlike BENCH_ARGS, a full run with it still
+#               writes docs/bench/
 #   PROFILE     bench only: instead of the table, profile cases with perf
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
-#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
+#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ, PROFILE_MODES are
+#               its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
 #   TRACERS     check only: also copy perf and bpftrace (and their
@@ -72,7 +76,7 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -230,6 +234,66 @@ pack_host_programs() {
 	done
 }
 
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh), when they run:
+# the Go package's tests as a static binary (CGO_ENABLED=0 go test -c,
+# GOPROXY=off: the standard library only), and for Python, Debian's
+# /usr/bin/python3 with its libraries, the part of its standard library
+# the tests use (the .py files and their compiled __pycache__), the
+# package installed as a user would (pip install --no-build-isolation,
+# offline, --target the guest's dist-packages) and the test file. A
+# missing go or python3 on the host is only warned about: those tests fail.
+PY_STDLIB_EXCLUDE=(test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data
+	distutils 'config-3*' site-packages dist-packages sqlite3 dbm curses venv
+	wsgiref xmlrpc 'unittest/test' 'lib-dynload')
+PY_DYNLOAD=(_asyncio _ctypes _contextvars _json _queue _typing mmap resource
+	termios _multiprocessing _posixshmem)
+pack_bindings() {
+	local root=$1 out=$BUILD/bindings py lib so pat
+	local excl=()
+	if [[ " ${RUN[*]} " == *" cu_go.sh "* ]]; then
+		if command -v go >/dev/null; then
+			mkdir -p "$out"
+			run_logged "go test -c (bindings/go)" "$BUILD/bindings-go.log" \
+				env -C "$TOP/bindings/go" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
+				go test -c -o "$out/afcustom-go.test" .
+			need_static "$out/afcustom-go.test"
+			install -D -m 0755 "$out/afcustom-go.test" "$root/tests/bindings/afcustom-go.test"
+		else
+			note "warning: no go (scripts/deps.sh golang-go): cu_go.sh will fail"
+		fi
+	fi
+	[[ " ${RUN[*]} " == *" cu_python.sh "* ]] || return 0
+	py=$(readlink -f /usr/bin/python3 2>/dev/null) || py=
+	if [[ -z $py || ! -x $py ]]; then
+		note "warning: no /usr/bin/python3 (scripts/deps.sh python3): cu_python.sh will fail"
+		return 0
+	fi
+	rm -rf "$out/python-src" "$out/python-site"
+	mkdir -p "$out"
+	cp -r "$TOP/bindings/python" "$out/python-src"
+	run_logged "pip install (bindings/python)" "$BUILD/bindings-pip.log" \
+		/usr/bin/python3 -m pip install --no-build-isolation --no-index \
+		--no-compile --disable-pip-version-check --root-user-action=ignore --quiet \
+		--target "$out/python-site" "$out/python-src"
+	install -D -m 0755 "$py" "$root/usr/bin/${py##*/}"
+	ln -sf "${py##*/}" "$root/usr/bin/python3"
+	for pat in "${PY_STDLIB_EXCLUDE[@]}"; do excl+=(--exclude="./$pat"); done
+	mkdir -p "$root/usr/lib/${py##*/}/lib-dynload" "$root/usr/lib/python3/dist-packages"
+	tar -C "/usr/lib/${py##*/}" "${excl[@]}" -cf - . | tar -C "$root/usr/lib/${py##*/}" -xf -
+	for so in "${PY_DYNLOAD[@]}"; do
+		for lib in "/usr/lib/${py##*/}/lib-dynload/$so".cpython-*.so; do
+			[[ -e $lib ]] && cp -p "$lib" "$root/usr/lib/${py##*/}/lib-dynload/"
+		done
+	done
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+	done < <(ldd "$py" "$root/usr/lib/${py##*/}/lib-dynload/"*.so |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }')
+	cp -r "$out/python-site/af_custom" "$root/usr/lib/python3/dist-packages/"
+	install -D -m 0644 "$TOP/bindings/python/tests/test_af_custom.py" \
+		"$root/tests/bindings/python/test_af_custom.py"
+}
+
 # Stage the guest's root and pack it as an uncompressed newc cpio (faster
 # to unpack under TCG than to decompress).
 pack_initramfs() {
@@ -256,6 +320,7 @@ pack_initramfs() {
 		cp "$BUILD/tools/$f" "$root/tests/"
 	done
 	pack_host_programs "$root"
+	[[ $MODE != check* ]] || pack_bindings "$root"
 	if [[ $MODE == bench ]]; then
 		need_static "$BUILD/tools/cu_bench"
 		cp "$BUILD/tools/cu_bench" "$TOP/tools/cu_profile.sh" "$root/tests/"
@@ -394,13 +459,14 @@ report() {
 # plots (scripts/bench-plot.sh), and a full run (no BENCH_ARGS) is copied
 # into docs/bench/.
 #   BENCH_ARGS="--case listen --reps 3"   options for cu_bench (see --help)
+#   BENCH_TIME=2                          seconds per timed repetition (default 1)
 # With PROFILE=1 the guest runs tools/cu_profile.sh instead: the cases in
 # PROFILE_CASES (its default: conn, rtt and tput at each size) under perf
 # record, once for AF_CUSTOM and once for AF_UNIX; the perf report tables
 # come back into build/vm/bench/profile/ (nothing else is written).
 bench_setup() {
 	local word cmdline=()
-	VM_TIMEOUT=${VM_TIMEOUT:-540}
+	VM_TIMEOUT=${VM_TIMEOUT:-900}
 	BENCH_PROG_TIMEOUT=$((VM_TIMEOUT - 60))
 	VM_MEM=2048
 	for word in $CMDLINE; do
@@ -408,8 +474,10 @@ bench_setup() {
 	done
 	CMDLINE=${cmdline[*]}
 	# 16 MiB per throughput run, not 256: under TCG a socket moves 20-50
-	# MiB/s, and 50 runs of 256 MiB would take the whole time limit
-	PROG_ARGS="--out /tmp/bench --bytes 16M ${BENCH_ARGS:-}"
+	# MiB/s, and 60 runs of 256 MiB would take the whole time limit. 1 s
+	# per timed repetition, not 0.25: unpinned, a cross-CPU wakeup costs
+	# what the host makes it, and a longer run averages more of them.
+	PROG_ARGS="--out /tmp/bench --bytes 16M --time ${BENCH_TIME:-1} ${BENCH_ARGS:-}"
 	if [[ -n ${PROFILE:-} ]]; then
 		HOST_PROGS+=(perf)
 		PROG_ARGS="/tmp/bench ${PROFILE_CASES:-}"

@@ -36,11 +36,11 @@ addr() {
 }
 
 listening() { cuss -l -H port = "$1" | grep -q LISTEN; }
-bound_dgram() { cuss -l -H -t dgram port = "$1" | grep -q UNCONN; }
+bound_dgram() { cuss -lu -H sport = :"$1" | grep -q UNCONN; }
 
 # one field of the listener on port $1 as cuss shows it (backlog, pending, ...)
 field() {
-	cuss -l -H port = "$1" | awk '$2 == "LISTEN"' | tr ' ' '\n' | sed -n "s/^$2://p"
+	cuss -l -i -O -H sport = :"$1" | awk '$2 == "LISTEN"' | tr ' ' '\n' | sed -n "s/^$2://p"
 }
 pending_is() { [ "$(field "$1" pending)" = "$2" ]; }
 
@@ -103,7 +103,7 @@ t_socat_to_cunc() {
 	local srv rc=0 st
 	seq 1 10000 >"$T/a"
 	seq 90000 -1 80001 >"$T/b"
-	cunc -l 6300 <"$T/a" >"$T/a.out" 2>"$T/srv.err" &
+	cunc -l -N -p 6300 <"$T/a" >"$T/a.out" 2>"$T/srv.err" &
 	srv=$!
 	bg_started $srv
 	until_ok 10 listening 6300 || { note "cunc did not listen"; return 1; }
@@ -131,13 +131,13 @@ t_busy_listener() {
 	bg_started $srv
 	until_ok 10 listening 6400 || { note "socat did not listen"; show_err "$T/srv.err"; return 1; }
 	[ "$(field 6400 backlog)" = 1 ] || { note "backlog $(field 6400 backlog), want 1"; rc=1; }
-	cunc 6400 <"$T/a.in" >"$T/a.out" 2>"$T/a.err" &
+	cunc -N 6400 <"$T/a.in" >"$T/a.out" 2>"$T/a.err" &
 	a=$!
 	bg_started $a
 	exec 7>"$T/a.in"
 	echo "from A" >&7
 	until_ok 10 grep -q "from A" "$T/a.out" || { note "A got no echo"; rc=1; }
-	cunc 6400 </dev/null >"$T/b.out" 2>"$T/b.err" 7>&- &
+	cunc -N 6400 </dev/null >"$T/b.out" 2>"$T/b.err" 7>&- &
 	b=$!
 	bg_started $b
 	until_ok 10 pending_is 6400 1 || { note "B is not pending"; rc=1; }
@@ -148,7 +148,7 @@ t_busy_listener() {
 	note "C: $(cat "$T/c.err") (exit $st, ${secs}s)"
 	[ $st -eq 3 ] || { note "C: exit $st, want 3 (queue full)"; rc=1; }
 	[ $secs -le 2 ] || { note "C waited ${secs}s"; rc=1; }
-	line=$(cuss -l -H port = 6400)
+	line=$(cuss -l -i -O -H sport = :6400)
 	note "cuss: $line"
 	echo "$line" | grep -q 'backlog:1 pending:1 queued:2 accepted:1 refused_full:1 ' || rc=1
 	line=$(cu_sockinfo $srv | grep 'port=6400 peer=0 ')

@@ -279,19 +279,41 @@ static char *fmt(const char *f, ...)
 	return b;
 }
 
+/*
+ * The end of every event line for listener @fd (-1: no listener): its
+ * socket cookie and the inode of this network namespace.
+ */
+static void listener_ids(struct __test_metadata *_metadata, int fd,
+			 char *buf, size_t len)
+{
+	socklen_t optlen = sizeof(__u64);
+	__u64 cookie = 0;
+	struct stat ns;
+
+	if (fd >= 0)
+		ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &optlen));
+	ASSERT_EQ(0, stat("/proc/self/ns/net", &ns));
+	snprintf(buf, len, " cookie=%llu netns_ino=%lu",
+		 (unsigned long long)cookie, (unsigned long)ns.st_ino);
+}
+
 /* the format of each event: its fields, their types */
 TEST_F(trace, event_formats)
 {
 	static const struct {
 		const char *event;
-		const char *fields[4];
+		const char *fields[6];
 	} formats[] = {
-		{ "cu_queued",   { "u32 port;", "u32 peer;", "u32 pending;" } },
-		{ "cu_accepted", { "u32 port;", "u32 peer;", "u32 pending;" } },
-		{ "cu_refused",  { "u32 port;", "u32 peer;", "u8 why;" } },
-		{ "cu_reset",    { "u32 port;", "u32 peer;", "u8 why;" } },
+		{ "cu_queued",   { "u32 port;", "u32 peer;", "u32 pending;",
+				   "u64 cookie;", "u32 netns_ino;" } },
+		{ "cu_accepted", { "u32 port;", "u32 peer;", "u32 pending;",
+				   "u64 cookie;", "u32 netns_ino;" } },
+		{ "cu_refused",  { "u32 port;", "u32 peer;", "u8 why;",
+				   "u64 cookie;", "u32 netns_ino;" } },
+		{ "cu_reset",    { "u32 port;", "u32 peer;", "u8 why;",
+				   "u64 cookie;", "u32 netns_ino;" } },
 		{ "cu_backlog",  { "u32 port;", "u32 old_backlog;", "u32 new_backlog;",
-				   "u32 pending;" } },
+				   "u32 pending;", "u64 cookie;", "u32 netns_ino;" } },
 	};
 	char path[256], *text;
 	size_t i, j;
@@ -304,7 +326,7 @@ TEST_F(trace, event_formats)
 		ASSERT_NE(NULL, text) {
 			TH_LOG("%s: %s", path, strerror(errno));
 		}
-		for (j = 0; j < 4 && formats[i].fields[j]; j++) {
+		for (j = 0; j < 6 && formats[i].fields[j]; j++) {
 			char want[64];
 
 			snprintf(want, sizeof(want), "field:%s", formats[i].fields[j]);
@@ -319,11 +341,13 @@ TEST_F(trace, event_formats)
 /* first listen(), two connections queued, both accepted in order */
 TEST_F(trace, queued_and_accepted)
 {
+	char ids[64];
 	int l, c1, c2;
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
 	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 2, NULL));
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	c2 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	p1 = cu_local_port(_metadata, c1);
@@ -331,64 +355,71 @@ TEST_F(trace, queued_and_accepted)
 	CU_KEEP(self, cu_accept(_metadata, l));
 	CU_KEEP(self, cu_accept(_metadata, l));
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_backlog: port=%u old=0 new=2 pending=0", PORT),
-		fmt("cu_queued: port=%u peer=%u pending=1", PORT, p1),
-		fmt("cu_queued: port=%u peer=%u pending=2", PORT, p2),
-		fmt("cu_accepted: port=%u peer=%u pending=1", PORT, p1),
-		fmt("cu_accepted: port=%u peer=%u pending=0", PORT, p2),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=2 pending=0%s", PORT, ids),
+		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p1, ids),
+		fmt("cu_queued: port=%u peer=%u pending=2%s", PORT, p2, ids),
+		fmt("cu_accepted: port=%u peer=%u pending=1%s", PORT, p1, ids),
+		fmt("cu_accepted: port=%u peer=%u pending=0%s", PORT, p2, ids),
 	}, 5);
 }
 
-/* a connect to a full queue: refused, reason=full */
+/* a connect to a full queue: refused, why=full */
 TEST_F(trace, refused_full)
 {
-	int c1, c2;
+	char ids[64];
+	int l, c1, c2;
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
-	CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 1, NULL));
+	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 1, NULL));
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	c2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c2, PORT));
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);	/* autobound by connect() */
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_backlog: port=%u old=0 new=1 pending=0", PORT),
-		fmt("cu_queued: port=%u peer=%u pending=1", PORT, p1),
-		fmt("cu_refused: port=%u peer=%u reason=full", PORT, p2),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=1 pending=0%s", PORT, ids),
+		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p1, ids),
+		fmt("cu_refused: port=%u peer=%u why=full%s", PORT, p2, ids),
 	}, 3);
 }
 
 /* nobody listening (no socket, or a listener that was shut down) */
 TEST_F(trace, refused_no_listener)
 {
+	char ids[64], none[64];
 	int l, c1, c2;
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
+	listener_ids(_metadata, -1, none, sizeof(none));
 	c1 = CU_KEEP(self, cu_socket(_metadata, variant->type));
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c1, NOBODY));
 	p1 = cu_local_port(_metadata, c1);
 	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 3, NULL));
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	ASSERT_EQ(0, shutdown(l, SHUT_RDWR));
 	c2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c2, PORT));
 	p2 = cu_local_port(_metadata, c2);
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_refused: port=%u peer=%u reason=no_listener", NOBODY, p1),
-		fmt("cu_backlog: port=%u old=0 new=3 pending=0", PORT),
-		fmt("cu_refused: port=%u peer=%u reason=no_listener", PORT, p2),
+		fmt("cu_refused: port=%u peer=%u why=no_listener%s", NOBODY, p1, none),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=3 pending=0%s", PORT, ids),
+		fmt("cu_refused: port=%u peer=%u why=no_listener%s", PORT, p2, none),
 	}, 3);
 }
 
 /* listen() again, smaller: the newest pending connections are reset */
 TEST_F(trace, shrink_resets_the_newest)
 {
+	char ids[64];
 	int l, c[4], i;
 	__u32 p[4];
 
 	CU_NEED_TRACEFS(self);
 	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 4, NULL));
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	for (i = 0; i < 4; i++) {
 		c[i] = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 		p[i] = cu_local_port(_metadata, c[i]);
@@ -396,48 +427,52 @@ TEST_F(trace, shrink_resets_the_newest)
 	ASSERT_EQ(0, listen(l, 2));
 	ASSERT_EQ(2, cu_pending(l));
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_backlog: port=%u old=0 new=4 pending=0", PORT),
-		fmt("cu_queued: port=%u peer=%u pending=1", PORT, p[0]),
-		fmt("cu_queued: port=%u peer=%u pending=2", PORT, p[1]),
-		fmt("cu_queued: port=%u peer=%u pending=3", PORT, p[2]),
-		fmt("cu_queued: port=%u peer=%u pending=4", PORT, p[3]),
-		fmt("cu_backlog: port=%u old=4 new=2 pending=2", PORT),
-		fmt("~cu_reset: port=%u peer=%u reason=shrink", PORT, p[2]),
-		fmt("~cu_reset: port=%u peer=%u reason=shrink", PORT, p[3]),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=4 pending=0%s", PORT, ids),
+		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p[0], ids),
+		fmt("cu_queued: port=%u peer=%u pending=2%s", PORT, p[1], ids),
+		fmt("cu_queued: port=%u peer=%u pending=3%s", PORT, p[2], ids),
+		fmt("cu_queued: port=%u peer=%u pending=4%s", PORT, p[3], ids),
+		fmt("cu_backlog: port=%u old_backlog=4 new_backlog=2 pending=2%s", PORT, ids),
+		fmt("~cu_reset: port=%u peer=%u why=shrink%s", PORT, p[2], ids),
+		fmt("~cu_reset: port=%u peer=%u why=shrink%s", PORT, p[3], ids),
 	}, 8);
 }
 
-/* closing a listener resets what is pending, reason=close */
+/* closing a listener resets what is pending, why=close */
 TEST_F(trace, close_resets_pending)
 {
+	char ids[64];
 	int l, c1, c2;
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
 	l = cu_listener(_metadata, variant->type, PORT, 2, NULL);
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	c2 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);
 	ASSERT_EQ(0, close(l));
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_backlog: port=%u old=0 new=2 pending=0", PORT),
-		fmt("cu_queued: port=%u peer=%u pending=1", PORT, p1),
-		fmt("cu_queued: port=%u peer=%u pending=2", PORT, p2),
-		fmt("~cu_reset: port=%u peer=%u reason=close", PORT, p1),
-		fmt("~cu_reset: port=%u peer=%u reason=close", PORT, p2),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=2 pending=0%s", PORT, ids),
+		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p1, ids),
+		fmt("cu_queued: port=%u peer=%u pending=2%s", PORT, p2, ids),
+		fmt("~cu_reset: port=%u peer=%u why=close%s", PORT, p1, ids),
+		fmt("~cu_reset: port=%u peer=%u why=close%s", PORT, p2, ids),
 	}, 5);
 }
 
 /* every listen() traces the effective backlog: grow, same, clamped */
 TEST_F(trace, backlog_changes)
 {
+	char ids[64];
 	int l, c, max = cu_somaxconn();
 	__u32 p;
 
 	CU_NEED_TRACEFS(self);
 	ASSERT_LT(5, max);
 	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 2, NULL));
+	listener_ids(_metadata, l, ids, sizeof(ids));
 	c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
 	p = cu_local_port(_metadata, c);
 	ASSERT_EQ(0, listen(l, 5));
@@ -445,12 +480,12 @@ TEST_F(trace, backlog_changes)
 	ASSERT_EQ(0, listen(l, max + 1000));
 	ASSERT_EQ(0, listen(l, 0));
 	expect_events(_metadata, self->inst, (const char *const[]){
-		fmt("cu_backlog: port=%u old=0 new=2 pending=0", PORT),
-		fmt("cu_queued: port=%u peer=%u pending=1", PORT, p),
-		fmt("cu_backlog: port=%u old=2 new=5 pending=1", PORT),
-		fmt("cu_backlog: port=%u old=5 new=5 pending=1", PORT),
-		fmt("cu_backlog: port=%u old=5 new=%d pending=1", PORT, max),
-		fmt("cu_backlog: port=%u old=%d new=1 pending=1", PORT, max),
+		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=2 pending=0%s", PORT, ids),
+		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p, ids),
+		fmt("cu_backlog: port=%u old_backlog=2 new_backlog=5 pending=1%s", PORT, ids),
+		fmt("cu_backlog: port=%u old_backlog=5 new_backlog=5 pending=1%s", PORT, ids),
+		fmt("cu_backlog: port=%u old_backlog=5 new_backlog=%d pending=1%s", PORT, max, ids),
+		fmt("cu_backlog: port=%u old_backlog=%d new_backlog=1 pending=1%s", PORT, max, ids),
 	}, 6);
 }
 

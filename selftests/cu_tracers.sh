@@ -62,11 +62,11 @@ scenario() {
 	local srv a b c rc=0 st
 	mkdir -p "$T.s"
 	mkfifo "$T.s/a"
-	cunc -l -b 2 -B 1 $PORT </dev/null >/dev/null 2>&1 &
+	cunc -l --backlog 2 --relisten 1 -p $PORT </dev/null >/dev/null 2>&1 &
 	srv=$!
 	until_ok 10 grep -q "^stream *LISTEN *$PORT " /proc/net/af_custom ||
 		{ echo "scenario: no listener" >&2; rc=1; }
-	cunc $PORT <"$T.s/a" >/dev/null 2>&1 &
+	cunc -N $PORT <"$T.s/a" >/dev/null 2>&1 &
 	a=$!
 	exec 7>"$T.s/a"
 	until_ok 10 grep -q "^stream *ESTAB *$PORT " /proc/net/af_custom ||
@@ -116,15 +116,15 @@ t_perf() {
 		>"$T/rec.out" 2>&1 || { note "perf record or the scenario failed:"; sed 's/^/#   /' "$T/rec.out"; rc=1; }
 	echo "# \$ perf script"
 	perf script -i "$T/perf.data" 2>/dev/null | tee "$T/script" | sed 's/^/#   /'
-	has_lines "$T/script" "af_custom:cu_backlog: port=$PORT old=0 new=2 pending=0
-af_custom:cu_queued: port=$PORT peer=[0-9]* pending=1
-af_custom:cu_accepted: port=$PORT peer=[0-9]* pending=0
-af_custom:cu_queued: port=$PORT peer=[0-9]* pending=2
-af_custom:cu_refused: port=$PORT peer=[0-9]* reason=full
-af_custom:cu_backlog: port=$PORT old=2 new=1 pending=1
-af_custom:cu_reset: port=$PORT peer=[0-9]* reason=shrink
-af_custom:cu_refused: port=$NOBODY peer=[0-9]* reason=no_listener
-af_custom:cu_reset: port=$PORT peer=[0-9]* reason=close" || rc=1
+	has_lines "$T/script" "af_custom:cu_backlog: port=$PORT old_backlog=0 new_backlog=2 pending=0 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_queued: port=$PORT peer=[0-9]* pending=1 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_accepted: port=$PORT peer=[0-9]* pending=0 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_queued: port=$PORT peer=[0-9]* pending=2 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_refused: port=$PORT peer=[0-9]* why=full cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_backlog: port=$PORT old_backlog=2 new_backlog=1 pending=1 cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_reset: port=$PORT peer=[0-9]* why=shrink cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_refused: port=$NOBODY peer=[0-9]* why=no_listener cookie=[0-9]* netns_ino=[0-9]*
+af_custom:cu_reset: port=$PORT peer=[0-9]* why=close cookie=[0-9]* netns_ino=[0-9]*" || rc=1
 	[ "$(grep -c 'af_custom:' "$T/script")" = 10 ] ||
 		{ note "$(grep -c 'af_custom:' "$T/script") events, want 10"; rc=1; }
 	return $rc
