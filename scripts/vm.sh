@@ -36,7 +36,7 @@
 #               libraries) into the VM for selftests/cu_tracers.sh
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
-#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_CYCLES
+#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_RACE_SECONDS, CU_CYCLES
 #               passed on to the tests in the guest (docs/testing.md, debug tier)
 #
 # Everything is written under build/: the build logs, the static binaries
@@ -76,7 +76,7 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_RACE_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
