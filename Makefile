@@ -101,7 +101,8 @@ debug-kernel:
 .PHONY: check-debug debug-kernel
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
-# cu_bench options (a partial run leaves docs/bench/ alone). PROFILE=1:
+# cu_bench options (a partial run leaves docs/bench/ alone); BENCH_TIME=S
+# the seconds of a timed repetition (default 1). PROFILE=1:
 # perf profiles of the cases instead (tools/cu_profile.sh, docs/bench.md).
 bench:
 	@scripts/deps.sh gnuplot-nox $(if $(PROFILE),linux-perf)

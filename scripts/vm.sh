@@ -23,18 +23,22 @@
 #               but cu_kselftest.sh, which needs KSFT_INSTALL)
 #   KSFT_INSTALL  check only: a kselftest installation for cu_kselftest.sh
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
-#               demo 180, bench 540)
+#               demo 180, bench 900)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
+#   BENCH_TIME  bench only: seconds per timed repetition (cu_bench --time,
+#               default 1); unlike BENCH_ARGS, a full run with it still
+#               writes docs/bench/
 #   PROFILE     bench only: instead of the table, profile cases with perf
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
-#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
+#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ, PROFILE_MODES are
+#               its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   W, C        passed to the module build (make W=1 C=2 check)
 #   TRACERS     check only: also copy perf and bpftrace (and their
 #               libraries) into the VM for selftests/cu_tracers.sh
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
-#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_CYCLES
+#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_RACE_SECONDS, CU_CYCLES
 #               passed on to the tests in the guest (docs/testing.md, debug tier)
 #
 # Everything is written under build/: the build logs, the static binaries
@@ -73,7 +77,7 @@ DEBUG_KERNEL_PROBLEM='INFO: trying to register non-static key|DEBUG_LOCKS_WARN_O
 DEBUG_VM_MEM=2048
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_RACE_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -438,13 +442,14 @@ report() {
 # plots (scripts/bench-plot.sh), and a full run (no BENCH_ARGS) is copied
 # into docs/bench/.
 #   BENCH_ARGS="--case listen --reps 3"   options for cu_bench (see --help)
+#   BENCH_TIME=2                          seconds per timed repetition (default 1)
 # With PROFILE=1 the guest runs tools/cu_profile.sh instead: the cases in
 # PROFILE_CASES (its default: conn, rtt and tput at each size) under perf
 # record, once for AF_CUSTOM and once for AF_UNIX; the perf report tables
 # come back into build/vm/bench/profile/ (nothing else is written).
 bench_setup() {
 	local word cmdline=()
-	VM_TIMEOUT=${VM_TIMEOUT:-540}
+	VM_TIMEOUT=${VM_TIMEOUT:-900}
 	BENCH_PROG_TIMEOUT=$((VM_TIMEOUT - 60))
 	VM_MEM=2048
 	for word in $CMDLINE; do
@@ -452,8 +457,10 @@ bench_setup() {
 	done
 	CMDLINE=${cmdline[*]}
 	# 16 MiB per throughput run, not 256: under TCG a socket moves 20-50
-	# MiB/s, and 50 runs of 256 MiB would take the whole time limit
-	PROG_ARGS="--out /tmp/bench --bytes 16M ${BENCH_ARGS:-}"
+	# MiB/s, and 60 runs of 256 MiB would take the whole time limit. 1 s
+	# per timed repetition, not 0.25: unpinned, a cross-CPU wakeup costs
+	# what the host makes it, and a longer run averages more of them.
+	PROG_ARGS="--out /tmp/bench --bytes 16M --time ${BENCH_TIME:-1} ${BENCH_ARGS:-}"
 	if [[ -n ${PROFILE:-} ]]; then
 		HOST_PROGS+=(perf)
 		PROG_ARGS="/tmp/bench ${PROFILE_CASES:-}"

@@ -10,7 +10,8 @@
  * flags MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_NOSIGNAL, buffers that
  * bound the memory in flight, timeouts, poll/epoll (compared with AF_UNIX),
  * SIOCINQ/SIOCOUTQ, SO_PEERCRED, SO_ERROR, SO_TYPE and the rest, EFAULT,
- * unknown flags, a large transfer, and the SOL_CUSTOM getsockopt rules.
+ * unknown flags, control messages (EINVAL, nothing sent), a large
+ * transfer, and the SOL_CUSTOM getsockopt rules.
  * Elsewhere: MSG_NOSIGNAL on a closed SEQPACKET connection in cu_close.c,
  * on DGRAM in cu_dgram.c; record truncation, EMSGSIZE and SIOCINQ of
  * records in cu_seqpacket.c and cu_dgram.c.
@@ -976,6 +977,81 @@ TEST_F(data, getsockopt_and_ioctl_bad_pointers_efault)
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(-1, ioctl(self->c, SIOCOUTQ, cu_bad_ptr));
 	ASSERT_EQ(EFAULT, errno);
+}
+
+/* ---- control messages ------------------------------------------------------- */
+
+/* the control messages of control_message_einval() */
+enum cmsg_kind {
+	CMSG_KIND_RIGHTS,	/* SCM_RIGHTS: an fd */
+	CMSG_KIND_CREDENTIALS,	/* SCM_CREDENTIALS: this process's own ids */
+	CMSG_KIND_UNKNOWN,	/* SOL_SOCKET, a type no kernel defines */
+};
+
+#define UNKNOWN_CMSG_TYPE	0x7ead
+
+/* fill msg's control buffer cbuf (64 bytes) with one message of kind */
+static void one_cmsg(struct msghdr *msg, char *cbuf, int kind, int fd)
+{
+	struct ucred uc = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+	size_t len = kind == CMSG_KIND_CREDENTIALS ? sizeof(uc) : sizeof(int);
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, 64);
+	msg->msg_control = cbuf;
+	msg->msg_controllen = CMSG_SPACE(len);
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_len = CMSG_LEN(len);
+	if (kind == CMSG_KIND_CREDENTIALS) {
+		cm->cmsg_type = SCM_CREDENTIALS;
+		memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+	} else {
+		cm->cmsg_type = kind == CMSG_KIND_RIGHTS ? SCM_RIGHTS : UNKNOWN_CMSG_TYPE;
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	}
+}
+
+/*
+ * CONTRACT §8: sendmsg() of "x" with one control message of `kind` fails
+ * with EINVAL and sends nothing (a reads nothing); a plain send then
+ * arrives alone.
+ */
+static void control_message_einval(struct __test_metadata *_metadata, int c, int a,
+				   int kind)
+{
+	char cbuf[64] __attribute__((aligned(8)));
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	one_cmsg(&msg, cbuf, kind, c);
+	n = sendmsg(c, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ASSERT_EQ(-1, n) {
+		TH_LOG("sendmsg with a control message (kind %d) sent %zd byte(s)",
+		       kind, n);
+	}
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, cu_poll(a, POLLIN, 100));
+	cu_expect_empty(_metadata, a);
+	cu_send_str(_metadata, c, "y");
+	cu_expect_recv(_metadata, a, 8, 0, 1, "y", false, CU_NO_ADDR);
+	cu_expect_empty(_metadata, a);
+}
+
+TEST_F(data, sendmsg_scm_rights_einval_sends_nothing)
+{
+	control_message_einval(_metadata, self->c, self->a, CMSG_KIND_RIGHTS);
+}
+
+TEST_F(data, sendmsg_scm_credentials_einval_sends_nothing)
+{
+	control_message_einval(_metadata, self->c, self->a, CMSG_KIND_CREDENTIALS);
+}
+
+TEST_F(data, sendmsg_unknown_cmsg_einval_sends_nothing)
+{
+	control_message_einval(_metadata, self->c, self->a, CMSG_KIND_UNKNOWN);
 }
 
 /* ---- a large transfer --------------------------------------------------------- */

@@ -11,7 +11,9 @@
  * an address on an unconnected socket ENOTCONN; a datagram larger than the
  * send buffer allows EMSGSIZE. A receiver's SO_RCVBUF bounds what waits for
  * it: a full receiver makes a blocking sender wait (SO_SNDTIMEO: EAGAIN)
- * and a non-blocking one fail with EAGAIN.
+ * and a non-blocking one fail with EAGAIN; a waiting sender (or poller)
+ * wakes at once when the receiver reads, shuts down reading (EPIPE) or
+ * raises SO_RCVBUF.
  *
  * Elsewhere: listen/accept EOPNOTSUPP in cu_listen.c and cu_accept.c,
  * connect() errors in cu_connect.c, per-netns ports in cu_netns.c, and the
@@ -491,6 +493,7 @@ TEST_F(dgram, full_receiver_blocking_sender_waits_sndtimeo)
 struct dsender {
 	int fd;
 	__u32 port;
+	pid_t tid;
 	ssize_t ret;
 	int err;
 };
@@ -500,6 +503,7 @@ static void *dsend_thread(void *arg)
 	static char buf[1000];
 	struct dsender *s = arg;
 
+	s->tid = cu_gettid();
 	memset(buf, 'B', sizeof(buf));
 	s->ret = send_to(s->fd, s->port, buf, sizeof(buf), 0);
 	s->err = errno;
@@ -535,6 +539,95 @@ TEST_F(dgram, full_receiver_does_not_block_other_receivers)
 	fill_receiver(_metadata, self->tx, self->rx, PORT);
 	send_str_to(_metadata, self->tx, PORT2, "other");
 	expect_dgram(_metadata, rx2, "other", cu_local_port(_metadata, self->tx));
+}
+
+/*
+ * A sender waiting for room at its connected peer wakes as soon as the
+ * peer makes room, or can take nothing more: shutdown(SHUT_RD) (the send
+ * fails with EPIPE) or a larger SO_RCVBUF (the send completes). The sender
+ * has SO_SNDTIMEO 3 s, so a missing wakeup shows as a late return.
+ */
+static void full_connected_pair(struct __test_metadata *_metadata, int tx, int rx)
+{
+	cu_bind(_metadata, tx, SPORT);
+	ASSERT_EQ(0, cu_try_connect(tx, PORT));
+	ASSERT_EQ(0, cu_try_connect(rx, SPORT));
+	fill_receiver(_metadata, tx, rx, 0);
+	cu_set_timeo(_metadata, tx, SO_SNDTIMEO, 3000);
+}
+
+static void receiver_shuts_down_or_grows(struct __test_metadata *_metadata, int rx,
+					 bool shut)
+{
+	int val = 1 << 20;
+
+	if (shut) {
+		ASSERT_EQ(0, shutdown(rx, SHUT_RD));
+	} else {
+		ASSERT_EQ(0, setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &val, sizeof(val)));
+	}
+}
+
+static void check_blocked_sender_wakes(struct __test_metadata *_metadata, int tx,
+				       int rx, bool shut)
+{
+	struct dsender s = { .fd = tx, .port = PORT };
+	sig_atomic_t pipes = cu_sigpipes;
+	pthread_t t;
+
+	full_connected_pair(_metadata, tx, rx);
+	cu_start_sleeper(_metadata, &t, dsend_thread, &s, &s.tid);
+	receiver_shuts_down_or_grows(_metadata, rx, shut);
+	ASSERT_TRUE(cu_join(t, CU_AT_ONCE_MS)) {
+		TH_LOG("the sender still waits %d ms after the receiver %s", CU_AT_ONCE_MS,
+		       shut ? "shut down reading" : "raised SO_RCVBUF");
+	}
+	if (shut) {
+		ASSERT_EQ(-1, s.ret);
+		ASSERT_EQ(EPIPE, s.err);
+		ASSERT_EQ(pipes, cu_sigpipes);
+	} else {
+		ASSERT_EQ(1000, s.ret) {
+			TH_LOG("send: %s", strerror(s.err));
+		}
+	}
+}
+
+static void check_sender_poll_wakes(struct __test_metadata *_metadata, int tx,
+				    int rx, bool shut)
+{
+	struct cu_poller p;
+	pthread_t t;
+
+	full_connected_pair(_metadata, tx, rx);
+	ASSERT_EQ(0, cu_poll(tx, POLLOUT, 0));
+	cu_start_poller(_metadata, &p, &t, tx, POLLOUT);
+	receiver_shuts_down_or_grows(_metadata, rx, shut);
+	ASSERT_TRUE(cu_join(t, CU_AT_ONCE_MS)) {
+		TH_LOG("poll(POLLOUT) still waits %d ms after the receiver %s", CU_AT_ONCE_MS,
+		       shut ? "shut down reading" : "raised SO_RCVBUF");
+	}
+	ASSERT_EQ(POLLOUT, p.revents & POLLOUT);
+}
+
+TEST_F(dgram, blocked_sender_wakes_epipe_when_receiver_shuts_down_reading)
+{
+	check_blocked_sender_wakes(_metadata, self->tx, self->rx, true);
+}
+
+TEST_F(dgram, blocked_sender_completes_when_receiver_raises_rcvbuf)
+{
+	check_blocked_sender_wakes(_metadata, self->tx, self->rx, false);
+}
+
+TEST_F(dgram, sender_poll_wakes_when_receiver_shuts_down_reading)
+{
+	check_sender_poll_wakes(_metadata, self->tx, self->rx, true);
+}
+
+TEST_F(dgram, sender_poll_wakes_when_receiver_raises_rcvbuf)
+{
+	check_sender_poll_wakes(_metadata, self->tx, self->rx, false);
 }
 
 /* ---- poll ----------------------------------------------------------------------- */
