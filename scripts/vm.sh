@@ -402,22 +402,37 @@ boot_vm() {
 	fi
 }
 
-# A kernel that dies before the module is even loaded says nothing about
-# af_custom (seen: Debian's 6.12 under multi-threaded TCG, an int3 Oops in
-# sched_clock_cpu from boot-time static-key patching, untainted; twice in
-# about ten boots). Boot again in that case only, at most BOOT_TRIES times
-# in all, keeping each failed console; any later failure stands.
+# A kernel that dies, or reports a problem, before the module is even
+# loaded says nothing about af_custom (seen: Debian's 6.12 under
+# multi-threaded TCG, an int3 Oops in sched_clock_cpu from boot-time
+# static-key patching, untainted, twice in about ten boots; the debug
+# kernel on a loaded host, a KASAN wild-memory-access in an interrupt
+# during identify_cpu, once). Boot again in those cases only, at most
+# BOOT_TRIES times in all, keeping each failed console; any later failure
+# stands.
 BOOT_TRIES=3
+
+# Why this boot says nothing about the module, or nothing if it does.
+boot_failed_before_module() {
+	if ! grep -qE '^case (ok|fail) module_load' "$VMDIR/results"; then
+		echo "the kernel died before the module was loaded"
+	elif sed '/af_custom-vm: loading af_custom.ko/q' "$VMDIR/console.log" |
+		grep -qE "$KERNEL_PROBLEM"; then
+		echo "the kernel reported a problem before the module was loaded"
+	fi
+}
+
 boot_until_module_loads() {
-	local try
+	local try why
 	for ((try = 1; ; try++)); do
 		boot_vm
 		[[ $MODE == bench ]] && return
-		grep -qE '^case (ok|fail) module_load' "$VMDIR/results" && return
+		why=$(boot_failed_before_module)
+		[[ -z $why ]] && return
 		((try < BOOT_TRIES)) || return 0
 		cp "$VMDIR/console.log" "$VMDIR/console-boot-$try.log"
-		note "the kernel died before the module was loaded (console:" \
-			"${VMDIR#"$TOP"/}/console-boot-$try.log); booting again"
+		note "$why (console: ${VMDIR#"$TOP"/}/console-boot-$try.log);" \
+			"booting again"
 	done
 }
 
