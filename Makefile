@@ -6,6 +6,8 @@
 #   make                  build af_custom.ko (make W=1, make C=2 pass through)
 #   make check            the selftests in a QEMU VM; ends "N passed, N failed"
 #   make check TESTS="cu_listen cu_accept"   only those programs
+#   make check-packaging  man pages, versions, make install, the kernel's kselftest
+#                         runner in a kernel tree; ends "N passed, N failed"
 #   make check-debug      the selftests, the KUnit tests and a kmemleak scan on a
 #                         debug kernel (KASAN, lockdep, UBSAN, kmemleak, failslab)
 #                         built once into ~/.cache/af_custom (scripts/debug-kernel.sh)
@@ -70,11 +72,23 @@ deps:
 # KVER, KDIR, TESTS, W and C reach vm.sh through the environment only when
 # given on the command line or in the environment, never as the defaults
 # above: vm.sh makes its own choice of kernel.
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh) need Go and
+# Debian's python3 with pip and setuptools on the host (scripts/vm.sh).
+BINDINGS_PACKAGES := golang-go python3 python3-pip python3-setuptools
+
 check: deps
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@scripts/vm.sh check
 
 demo: deps
 	@scripts/vm.sh demo
+
+# Packaging rather than behaviour: the man pages, the versions, make
+# install, the kernel's kselftest runner (scripts/check-packaging.sh).
+check-packaging: deps
+	@scripts/check-packaging.sh
+
+.PHONY: check-packaging
 
 # The debug kernel is built from Debian's linux-source-6.1 (about 20
 # minutes the first time; then cached, keyed by its config fragment).
@@ -83,6 +97,7 @@ demo: deps
 DEBUG_KERNEL_VARIANT = $(if $(filter command line,$(origin KERNEL)),$(KERNEL),kasan)
 
 check-debug: debug-kernel
+	@scripts/deps.sh $(BINDINGS_PACKAGES)
 	@DEBUG_KERNEL=$(DEBUG_KERNEL_VARIANT) scripts/vm.sh check-debug
 
 debug-kernel:
@@ -92,7 +107,8 @@ debug-kernel:
 .PHONY: check-debug debug-kernel
 
 # Not part of check (minutes, and timings are noisy). BENCH_ARGS="..." are
-# cu_bench options (a partial run leaves docs/bench/ alone). PROFILE=1:
+# cu_bench options (a partial run leaves docs/bench/ alone); BENCH_TIME=S
+# the seconds of a timed repetition (default 1). PROFILE=1:
 # perf profiles of the cases instead (tools/cu_profile.sh, docs/bench.md).
 bench:
 	@scripts/deps.sh gnuplot-nox $(if $(PROFILE),linux-perf)
@@ -114,7 +130,7 @@ DEPMOD ?= depmod
 # pages (cu_demo is a demo, cu_bench a benchmark: not installed).
 INSTALL_TOOLS := cunc cuss
 # The version is written once, as MODULE_VERSION; dkms.conf repeats it and
-# make check (scripts/host-checks.sh) fails when the two differ.
+# make check-packaging (scripts/check-packaging.sh) fails when the two differ.
 CU_VERSION = $(shell sed -n 's/^MODULE_VERSION("\([^"]*\)");$$/\1/p' module/af_custom.c)
 # The release to install for: KDIR's when KDIR is given, else KVER's.
 # (UTS_RELEASE: Debian's 6.1 headers have "6.1.192" in kernel.release.)

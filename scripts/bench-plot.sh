@@ -5,8 +5,9 @@
 #   scripts/bench-plot.sh DIR     reads DIR/results.csv, writes
 #     DIR/listen.png   AF_CUSTOM listen() time against N pending: grow,
 #                      unchanged, shrink (resetting N/2)
-#     DIR/scale.png    bind+connect time against ports bound, and accept
-#                      rate against acceptor threads, per family
+#     DIR/scale.png    bind+connect time against ports bound, and the
+#                      accept rate of a filled queue against accepting
+#                      threads, per family and mode (unpinned, pinned)
 set -euo pipefail
 
 dir=${1:?usage: $0 DIR}
@@ -18,10 +19,13 @@ command -v gnuplot >/dev/null ||
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 
-# extract CASE METRIC FAMILY > file: "param median min max" lines, by param
+# extract CASE METRIC FAMILY [MODE] > file: "param median min max" lines,
+# by param. MODE (column 11): unpinned or pinned, or - (the default) for
+# the cases outside the modes.
 extract() {
-	awk -F, -v c="$1" -v m="$2" -v f="$3" \
-		'$1 == c && $2 == m && $4 == f && $5 != "seqpacket" { print $3, $7, $8, $9 }' "$csv" |
+	awk -F, -v c="$1" -v m="$2" -v f="$3" -v mode="${4:--}" \
+		'$1 == c && $2 == m && $4 == f && $5 != "seqpacket" && $11 == mode {
+			print $3, $7, $8, $9 }' "$csv" |
 		sort -n
 }
 
@@ -30,7 +34,9 @@ for m in grow unchanged shrink; do
 done
 for f in cu unix tcp; do
 	extract scale bind_connect "$f" >"$data/bind-$f"
-	extract scale accept_rate "$f" >"$data/accept-$f"
+	for mode in unpinned pinned; do
+		extract accept accept_rate "$f" "$mode" >"$data/accept-$f-$mode"
+	done
 done
 
 # plot lines for the non-empty ones of "FILE TITLE STYLE" triples
@@ -63,7 +69,7 @@ if [[ -s $data/listen-grow ]]; then
 	EOF
 fi
 
-if [[ -s $data/bind-cu || -s $data/accept-cu ]]; then
+if [[ -s $data/bind-cu || -s $data/accept-cu-unpinned || -s $data/accept-cu-pinned ]]; then
 	gnuplot <<-EOF
 		set terminal pngcairo noenhanced size 1000,480 font "sans,10"
 		set output "$dir/scale.png"
@@ -77,16 +83,20 @@ if [[ -s $data/bind-cu || -s $data/accept-cu ]]; then
 		set xrange [5:200000]
 		$(plot_cmd "$data/bind-cu" "AF_CUSTOM" "lw 2" "$data/bind-unix" "AF_UNIX (abstract names)" "lw 2" \
 			"$data/bind-tcp" "TCP 127.0.0.1" "lw 2")
-		set title "accept() rate on one listener"
-		set xlabel "acceptor threads"
+		set title "accept() of a filled queue on one listener (dashed: pinned)"
+		set xlabel "accepting threads"
 		set ylabel "connections accepted per second"
 		unset logscale
-		set key bottom center horizontal
+		set key below horizontal
 		set yrange [0:*]
 		set xrange [0.5:4.5]
 		set xtics (1, 2, 4)
-		$(plot_cmd "$data/accept-cu" "AF_CUSTOM" "lw 2" "$data/accept-unix" "AF_UNIX" "lw 2" \
-			"$data/accept-tcp" "TCP" "lw 2")
+		$(plot_cmd "$data/accept-cu-unpinned" "AF_CUSTOM" "lw 2 lc 1" \
+			"$data/accept-unix-unpinned" "AF_UNIX" "lw 2 lc 2" \
+			"$data/accept-tcp-unpinned" "TCP" "lw 2 lc 3" \
+			"$data/accept-cu-pinned" "AF_CUSTOM pinned" "lw 1 dt 2 lc 1" \
+			"$data/accept-unix-pinned" "AF_UNIX pinned" "lw 1 dt 2 lc 2" \
+			"$data/accept-tcp-pinned" "TCP pinned" "lw 1 dt 2 lc 3")
 		unset multiplot
 	EOF
 fi

@@ -7,7 +7,9 @@
 #                              when none is installed or cached: fetched into
 #                              the cache, not installed (scripts/kernel-fetch.sh)
 #   TRACERS=1 scripts/deps.sh  also linux-perf and bpftrace (selftests/cu_tracers.sh)
-#   scripts/deps.sh PKG...     also these packages (scripts/dkms-test.sh: dkms)
+#   scripts/deps.sh PKG...     also these packages (scripts/dkms-test.sh: dkms;
+#                              make check: golang-go python3 python3-pip
+#                              python3-setuptools, for the bindings' tests)
 set -euo pipefail
 
 BASE_PACKAGES=(

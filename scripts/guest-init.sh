@@ -83,6 +83,8 @@ finish() {
 
 load_module() {
 	local err
+	# the host reads the console up to here as the kernel's own boot
+	echo "af_custom-vm: loading af_custom.ko"
 	if err=$(insmod "$KO" 2>&1); then
 		result "case ok module_load"
 		echo "af_custom-vm: insmod af_custom.ko: ok"

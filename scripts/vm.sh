@@ -7,7 +7,7 @@
 #   scripts/vm.sh check-debug   the same on the debug kernel (scripts/debug-kernel.sh
 #                         builds it once): KASAN, lockdep, UBSAN, kmemleak, KUnit,
 #                         failslab; plus the module's KUnit results and a
-#                         kmemleak scan after the unload (no host checks).
+#                         kmemleak scan after the unload.
 #                         DEBUG_KERNEL=kcsan: on the KCSAN kernel instead
 #                         (no KASAN), plus its data-race reports (scan_kcsan
 #                         in guest-init.sh); results in build/vm/check-debug-kcsan/
@@ -22,13 +22,19 @@
 #   KDIR        a kernel build tree instead; its release names the kernel
 #   VMLINUZ     the kernel image (default /boot/vmlinuz-RELEASE, or the
 #               cache's)
-#   TESTS       check only: names of the programs to run (default: all)
+#   TESTS       check only: names of the programs to run (default: all
+#               but cu_kselftest.sh, which needs KSFT_INSTALL)
+#   KSFT_INSTALL  check only: a kselftest installation for cu_kselftest.sh
 #   VM_TIMEOUT  seconds before QEMU is killed (check 720, check-debug 2400,
-#               demo 180, bench 540)
+#               demo 180, bench 900)
 #   BENCH_ARGS  bench only: options for cu_bench (tools/cu_bench --help)
+#   BENCH_TIME  bench only: seconds per timed repetition (cu_bench --time,
+#               default 1); unlike BENCH_ARGS, a full run with it still
+#               writes docs/bench/
 #   PROFILE     bench only: instead of the table, profile cases with perf
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
-#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ are its options
+#               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ, PROFILE_MODES are
+#               its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   DEBUG_KERNEL  check-debug only: kasan (default) or kcsan, the debug
 #               kernel (make check-debug KERNEL=kcsan)
@@ -37,7 +43,7 @@
 #               libraries) into the VM for selftests/cu_tracers.sh
 #   SELFTESTS_DIR  another selftests directory (default selftests/), for
 #               trying the runner on tests of its own
-#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_CYCLES
+#   CU_FUZZ_ARGS, CU_FUZZ_SECONDS, CU_STRESS_SECONDS, CU_RACE_SECONDS, CU_CYCLES
 #               passed on to the tests in the guest (docs/testing.md, debug tier)
 #
 # Everything is written under build/: the build logs, the static binaries
@@ -45,12 +51,11 @@
 # console.log (the guest console, for people) and results (the guest's
 # second serial port, the only thing the verdict is read from).
 #
-# check also runs scripts/host-checks.sh before booting (man page, versions,
-# make install, the kernel's kselftest runner in a kernel tree), counted as
-# the program "host-checks" (TESTS="host-checks ..." to choose it). Its
-# kselftest installation goes to the guest's /kselftest, and the module is
-# installed in the guest as on a real host: make install DESTDIR=<root>,
-# then depmod -b <root>, for modprobe and autoload (selftests/cu_install.sh).
+# The module is installed in the guest as on a real host: make install
+# DESTDIR=<root>, then depmod -b <root>, for modprobe and autoload
+# (selftests/cu_install.sh). KSFT_INSTALL names a kselftest installation
+# to ship as the guest's /kselftest for selftests/cu_kselftest.sh, which
+# runs only then (make check-packaging makes one: scripts/check-packaging.sh).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -84,7 +89,7 @@ DEBUG_VM_MEM=2048
 DEBUG_FIRMWARE=/usr/share/qemu/qboot.rom
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_RACE_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -207,16 +212,18 @@ choose_programs() {
 	fi
 	all=("${GEN_PROGS[@]}" "${SCRIPTS_RUN[@]}" cu_demo)
 	if [[ -z ${TESTS:-} ]]; then
-		RUN=("${all[@]}")
+		RUN=()
+		for name in "${all[@]}"; do
+			[[ $name == cu_kselftest.sh && -z ${KSFT_INSTALL:-} ]] || RUN+=("$name")
+		done
 		return 0
 	fi
 	RUN=()
 	for want in $TESTS; do
-		[[ $want == host-checks ]] && continue	# run on the host
 		for name in "${all[@]}"; do
 			[[ $name == "$want" ]] && RUN+=("$name") && continue 2
 		done
-		die "TESTS: no program '$want' (there are: host-checks ${all[*]})"
+		die "TESTS: no program '$want' (there are: ${all[*]})"
 	done
 }
 
@@ -235,11 +242,76 @@ pack_host_programs() {
 			continue
 		fi
 		install -D -m 0755 "$path" "$root/usr/bin/$prog"
-		while read -r lib; do
-			[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
-		done < <(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
-					    $1 ~ /^\// { print $1 }')
+		copy_libs "$root" "$path"
 	done
+}
+
+# Copy the shared libraries and the dynamic loader the FILEs need into
+# ROOT, at their host paths (ldd names each FILE first when there are more).
+copy_libs() {
+	local root=$1 lib
+	shift
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+	done < <(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				 $1 ~ /^\/.*[^:]$/ { print $1 }')
+}
+
+# The bindings' tests (selftests/cu_python.sh, cu_go.sh), when they run:
+# the Go package's tests as a static binary (CGO_ENABLED=0 go test -c,
+# GOPROXY=off: the standard library only), and for Python, Debian's
+# /usr/bin/python3 with its libraries, the part of its standard library
+# the tests use (the .py files and their compiled __pycache__), the
+# package installed as a user would (pip install --no-build-isolation,
+# offline, --target the guest's dist-packages) and the test file. A
+# missing go or python3 on the host is only warned about: those tests fail.
+PY_STDLIB_EXCLUDE=(test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data
+	distutils 'config-3*' site-packages dist-packages sqlite3 dbm curses venv
+	wsgiref xmlrpc 'unittest/test' 'lib-dynload')
+PY_DYNLOAD=(_asyncio _ctypes _contextvars _json _queue _typing mmap resource
+	termios _multiprocessing _posixshmem)
+pack_bindings() {
+	local root=$1 out=$BUILD/bindings py lib so pat
+	local excl=()
+	if [[ " ${RUN[*]} " == *" cu_go.sh "* ]]; then
+		if command -v go >/dev/null; then
+			mkdir -p "$out"
+			run_logged "go test -c (bindings/go)" "$BUILD/bindings-go.log" \
+				env -C "$TOP/bindings/go" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
+				go test -c -o "$out/afcustom-go.test" .
+			need_static "$out/afcustom-go.test"
+			install -D -m 0755 "$out/afcustom-go.test" "$root/tests/bindings/afcustom-go.test"
+		else
+			note "warning: no go (scripts/deps.sh golang-go): cu_go.sh will fail"
+		fi
+	fi
+	[[ " ${RUN[*]} " == *" cu_python.sh "* ]] || return 0
+	py=$(readlink -f /usr/bin/python3 2>/dev/null) || py=
+	if [[ -z $py || ! -x $py ]]; then
+		note "warning: no /usr/bin/python3 (scripts/deps.sh python3): cu_python.sh will fail"
+		return 0
+	fi
+	rm -rf "$out/python-src" "$out/python-site"
+	mkdir -p "$out"
+	cp -r "$TOP/bindings/python" "$out/python-src"
+	run_logged "pip install (bindings/python)" "$BUILD/bindings-pip.log" \
+		/usr/bin/python3 -m pip install --no-build-isolation --no-index \
+		--no-compile --disable-pip-version-check --root-user-action=ignore --quiet \
+		--target "$out/python-site" "$out/python-src"
+	install -D -m 0755 "$py" "$root/usr/bin/${py##*/}"
+	ln -sf "${py##*/}" "$root/usr/bin/python3"
+	for pat in "${PY_STDLIB_EXCLUDE[@]}"; do excl+=(--exclude="./$pat"); done
+	mkdir -p "$root/usr/lib/${py##*/}/lib-dynload" "$root/usr/lib/python3/dist-packages"
+	tar -C "/usr/lib/${py##*/}" "${excl[@]}" -cf - . | tar -C "$root/usr/lib/${py##*/}" -xf -
+	for so in "${PY_DYNLOAD[@]}"; do
+		for lib in "/usr/lib/${py##*/}/lib-dynload/$so".cpython-*.so; do
+			[[ -e $lib ]] && cp -p "$lib" "$root/usr/lib/${py##*/}/lib-dynload/"
+		done
+	done
+	copy_libs "$root" "$py" "$root/usr/lib/${py##*/}/lib-dynload/"*.so
+	cp -r "$out/python-site/af_custom" "$root/usr/lib/python3/dist-packages/"
+	install -D -m 0644 "$TOP/bindings/python/tests/test_af_custom.py" \
+		"$root/tests/bindings/python/test_af_custom.py"
 }
 
 # Stage the guest's root and pack it as an uncompressed newc cpio (faster
@@ -268,6 +340,7 @@ pack_initramfs() {
 		cp "$BUILD/tools/$f" "$root/tests/"
 	done
 	pack_host_programs "$root"
+	[[ $MODE != check* ]] || pack_bindings "$root"
 	if [[ $MODE == bench ]]; then
 		need_static "$BUILD/tools/cu_bench"
 		cp "$BUILD/tools/cu_bench" "$TOP/tools/cu_profile.sh" "$root/tests/"
@@ -290,32 +363,9 @@ pack_initramfs() {
 		>"$VMDIR/initramfs.cpio"
 }
 
-# The checks that need no VM (scripts/host-checks.sh), in check mode unless
-# TESTS names programs without "host-checks". Their TAP is written to
-# host-results as the guest writes a program's records, so report.awk
-# counts them like any program's.
-run_host_checks() {
-	local out=$VMDIR/host-results start status
-	: >"$out"
-	rm -rf "$BUILD/host/kselftest-install"
-	[[ $MODE == check ]] || return 0
-	[[ -z ${TESTS:-} || " $TESTS " == *" host-checks "* ]] || return 0
-	note "host checks: man page, versions, make install, kselftest in a kernel tree"
-	start=$SECONDS
-	status=0
-	"$SCRIPTS/host-checks.sh" "$BUILD/host" "$KDIR" >"$BUILD/host-checks.log" 2>&1 ||
-		status=$?
-	{
-		echo "run host-checks"
-		sed 's/^/out host-checks /' "$BUILD/host-checks.log"
-		echo "exit host-checks $status $((SECONDS - start))"
-	} >"$out"
-	note "host checks took $((SECONDS - start)) s"
-}
-
 # Install the module in the guest's root as on a real host, for modprobe
 # and the net-pf alias (busybox modprobe reads modules.dep and
-# modules.alias), and ship the kselftest installation host-checks made.
+# modules.alias), and ship the kselftest installation KSFT_INSTALL names.
 install_in_root() {
 	local root=$1 f
 	run_logged "make install" "$BUILD/install.log" \
@@ -330,8 +380,9 @@ install_in_root() {
 		fi
 	done
 	run_logged "depmod" "$BUILD/depmod.log" depmod -b "$root" "$KREL"
-	if [[ -d $BUILD/host/kselftest-install ]]; then
-		cp -r "$BUILD/host/kselftest-install" "$root/kselftest"
+	if [[ -n ${KSFT_INSTALL:-} ]]; then
+		[[ -d $KSFT_INSTALL ]] || die "KSFT_INSTALL=$KSFT_INSTALL: no such directory"
+		cp -r "$KSFT_INSTALL" "$root/kselftest"
 	fi
 }
 
@@ -366,22 +417,37 @@ boot_vm() {
 	fi
 }
 
-# A kernel that dies before the module is even loaded says nothing about
-# af_custom (seen: Debian's 6.12 under multi-threaded TCG, an int3 Oops in
-# sched_clock_cpu from boot-time static-key patching, untainted; twice in
-# about ten boots). Boot again in that case only, at most BOOT_TRIES times
-# in all, keeping each failed console; any later failure stands.
+# A kernel that dies, or reports a problem, before the module is even
+# loaded says nothing about af_custom (seen: Debian's 6.12 under
+# multi-threaded TCG, an int3 Oops in sched_clock_cpu from boot-time
+# static-key patching, untainted, twice in about ten boots; the debug
+# kernel on a loaded host, a KASAN wild-memory-access in an interrupt
+# during identify_cpu, once). Boot again in those cases only, at most
+# BOOT_TRIES times in all, keeping each failed console; any later failure
+# stands.
 BOOT_TRIES=3
+
+# Why this boot says nothing about the module, or nothing if it does.
+boot_failed_before_module() {
+	if ! grep -qE '^case (ok|fail) module_load' "$VMDIR/results"; then
+		echo "the kernel died before the module was loaded"
+	elif sed '/af_custom-vm: loading af_custom.ko/q' "$VMDIR/console.log" |
+		grep -E "$KERNEL_PROBLEM" | grep -qvE "${KERNEL_IGNORE:-^\$.}"; then
+		echo "the kernel reported a problem before the module was loaded"
+	fi
+}
+
 boot_until_module_loads() {
-	local try
+	local try why
 	for ((try = 1; ; try++)); do
 		boot_vm
 		[[ $MODE == bench ]] && return
-		grep -qE '^case (ok|fail) module_load' "$VMDIR/results" && return
+		why=$(boot_failed_before_module)
+		[[ -z $why ]] && return
 		((try < BOOT_TRIES)) || return 0
 		cp "$VMDIR/console.log" "$VMDIR/console-boot-$try.log"
-		note "the kernel died before the module was loaded (console:" \
-			"${VMDIR#"$TOP"/}/console-boot-$try.log); booting again"
+		note "$why (console: ${VMDIR#"$TOP"/}/console-boot-$try.log);" \
+			"booting again"
 	done
 }
 
@@ -389,16 +455,13 @@ report() {
 	local progs=("${RUN[@]}")
 	echo
 	note "VM ran ${VM_SECONDS} s; console: ${VMDIR#"$TOP"/}/console.log"
-	# The host's records first, in the guest's format: counted alike.
-	cat "$VMDIR/host-results" "$VMDIR/results" >"$VMDIR/all-results"
-	[[ -s $VMDIR/host-results ]] && progs=(host-checks "${progs[@]}")
 	# shellcheck disable=SC2206 # a list of words
 	progs+=($REPORT_EXTRA)
 	awk -f "$SCRIPTS/report.awk" -v mode="$MODE" -v progs="${progs[*]}" \
 		-v qemu_status="$QEMU_STATUS" -v vm_timeout="$VM_TIMEOUT" \
 		-v prog_timeout="$PROG_TIMEOUT" -v kernel_problem="$KERNEL_PROBLEM" \
 		-v kernel_ignore="$KERNEL_IGNORE" \
-		"$VMDIR/all-results" "$VMDIR/console.log"
+		"$VMDIR/results" "$VMDIR/console.log"
 }
 
 # ---- make bench ----------------------------------------------------------
@@ -410,13 +473,14 @@ report() {
 # plots (scripts/bench-plot.sh), and a full run (no BENCH_ARGS) is copied
 # into docs/bench/.
 #   BENCH_ARGS="--case listen --reps 3"   options for cu_bench (see --help)
+#   BENCH_TIME=2                          seconds per timed repetition (default 1)
 # With PROFILE=1 the guest runs tools/cu_profile.sh instead: the cases in
 # PROFILE_CASES (its default: conn, rtt and tput at each size) under perf
 # record, once for AF_CUSTOM and once for AF_UNIX; the perf report tables
 # come back into build/vm/bench/profile/ (nothing else is written).
 bench_setup() {
 	local word cmdline=()
-	VM_TIMEOUT=${VM_TIMEOUT:-540}
+	VM_TIMEOUT=${VM_TIMEOUT:-900}
 	BENCH_PROG_TIMEOUT=$((VM_TIMEOUT - 60))
 	VM_MEM=2048
 	for word in $CMDLINE; do
@@ -424,8 +488,10 @@ bench_setup() {
 	done
 	CMDLINE=${cmdline[*]}
 	# 16 MiB per throughput run, not 256: under TCG a socket moves 20-50
-	# MiB/s, and 50 runs of 256 MiB would take the whole time limit
-	PROG_ARGS="--out /tmp/bench --bytes 16M ${BENCH_ARGS:-}"
+	# MiB/s, and 60 runs of 256 MiB would take the whole time limit. 1 s
+	# per timed repetition, not 0.25: unpinned, a cross-CPU wakeup costs
+	# what the host makes it, and a longer run averages more of them.
+	PROG_ARGS="--out /tmp/bench --bytes 16M --time ${BENCH_TIME:-1} ${BENCH_ARGS:-}"
 	if [[ -n ${PROFILE:-} ]]; then
 		HOST_PROGS+=(perf)
 		PROG_ARGS="/tmp/bench ${PROFILE_CASES:-}"
@@ -522,7 +588,6 @@ main() {
 	[[ $FLAVOUR == debug ]] && PROG_TIMEOUT=$((PROG_TIMEOUT * DEBUG_TIMEOUT_FACTOR))
 	build_tools
 	choose_programs
-	run_host_checks
 	pack_initramfs
 	[[ $MODE != bench ]] || bench_follow
 	boot_until_module_loads

@@ -18,15 +18,12 @@ FIXTURE(accept)
 {
 	int lfd;
 	__u32 port;
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 CU_VARIANTS_CONNECTED(accept);
 
 FIXTURE_SETUP(accept)
 {
-	self->nfds = 0;
 	cu_setup();
 	self->lfd = cu_listener(_metadata, variant->type, PORT, BACKLOG, &self->port);
 }
@@ -34,7 +31,6 @@ FIXTURE_SETUP(accept)
 FIXTURE_TEARDOWN(accept)
 {
 	cu_close_fd(&self->lfd);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* a thread that accepts once, or connects once after the main thread blocks */
@@ -116,8 +112,8 @@ static void start_poke(struct __test_metadata *_metadata, struct waiter *w,
 
 TEST_F(accept, not_listening_einval)
 {
-	int unbound = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	int bound = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int unbound = cu_socket(_metadata, variant->type);
+	int bound = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(-1, accept(unbound, NULL, NULL));
 	ASSERT_EQ(EINVAL, errno);
@@ -128,8 +124,8 @@ TEST_F(accept, not_listening_einval)
 
 TEST_F(accept, connected_socket_einval)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	int a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	int c = cu_client(_metadata, variant->type, self->port);
+	int a = cu_accept(_metadata, self->lfd);
 
 	ASSERT_EQ(-1, accept(c, NULL, NULL));
 	ASSERT_EQ(EINVAL, errno);
@@ -144,13 +140,13 @@ TEST_F(accept, returns_oldest_first)
 	int i, c, a;
 
 	for (i = 0; i < BACKLOG; i++) {
-		c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+		c = cu_client(_metadata, variant->type, self->port);
 		ports[i] = cu_local_port(_metadata, c);
 		snprintf(msg, sizeof(msg), "conn-%d", i);
 		cu_send_str(_metadata, c, msg);
 	}
 	for (i = 0; i < BACKLOG; i++) {
-		a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+		a = cu_accept(_metadata, self->lfd);
 		ASSERT_EQ(ports[i], cu_peer_port(_metadata, a)) {
 			TH_LOG("accept %d did not return connection %d", i, i);
 		}
@@ -162,7 +158,7 @@ TEST_F(accept, returns_oldest_first)
 
 TEST_F(accept, accepted_socket_names)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int c = cu_client(_metadata, variant->type, self->port);
 	struct sockaddr_storage ss;
 	struct sockaddr_cu *peer = (struct sockaddr_cu *)&ss;
 	socklen_t len = sizeof(ss);
@@ -170,7 +166,7 @@ TEST_F(accept, accepted_socket_names)
 
 	/* the address accept() reports is the client's too */
 	memset(&ss, 0, sizeof(ss));
-	a = CU_KEEP(self, accept(self->lfd, CU_SA(&ss), &len));
+	a = accept(self->lfd, CU_SA(&ss), &len);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(sizeof(struct sockaddr_cu), len);
 	ASSERT_EQ(cu_family(), peer->scu_family);
@@ -198,8 +194,8 @@ TEST_F(accept, accept4_nonblock_flags_only_the_new_socket)
 	long long t0;
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	a = CU_KEEP(self, accept4(self->lfd, NULL, NULL, SOCK_NONBLOCK));
+	cu_client(_metadata, variant->type, self->port);
+	a = accept4(self->lfd, NULL, NULL, SOCK_NONBLOCK);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(O_NONBLOCK, fcntl(a, F_GETFL) & O_NONBLOCK);
 	ASSERT_EQ(0, fcntl(self->lfd, F_GETFL) & O_NONBLOCK);
@@ -218,8 +214,8 @@ TEST_F(accept, accept4_cloexec_sets_fd_cloexec)
 {
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	a = CU_KEEP(self, accept4(self->lfd, NULL, NULL, SOCK_CLOEXEC));
+	cu_client(_metadata, variant->type, self->port);
+	a = accept4(self->lfd, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(a, F_GETFD) & FD_CLOEXEC);
 }
@@ -228,9 +224,9 @@ TEST_F(accept, new_socket_does_not_inherit_o_nonblock)
 {
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	cu_client(_metadata, variant->type, self->port);
 	cu_set_nonblock(_metadata, self->lfd, true);
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(0, fcntl(a, F_GETFL) & O_NONBLOCK);
 }
 
@@ -254,11 +250,9 @@ TEST_F(accept, blocked_accept_wakes_on_connect)
 	start_poke(_metadata, &w, &t, 0, variant->type, self->port);
 	a = accept(self->lfd, NULL, NULL);
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	CU_KEEP(self, w.fd);
 	ASSERT_LE(0, a) {
 		TH_LOG("accept: %s", strerror(errno));
 	}
-	CU_KEEP(self, a);
 	ASSERT_EQ(0, w.ret);
 	ASSERT_TRUE(w.blocked);
 	ASSERT_EQ(cu_local_port(_metadata, w.fd), cu_peer_port(_metadata, a));
@@ -295,11 +289,9 @@ TEST_F(accept, signal_with_sa_restart_keeps_waiting)
 	a = accept(self->lfd, NULL, NULL);
 	err = errno;
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	CU_KEEP(self, w.fd);
 	ASSERT_LE(0, a) {
 		TH_LOG("accept: %s (SA_RESTART should restart it)", strerror(err));
 	}
-	CU_KEEP(self, a);
 	ASSERT_EQ(2, usr1_count);
 	ASSERT_EQ(0, w.ret);
 	ASSERT_EQ(cu_local_port(_metadata, w.fd), cu_peer_port(_metadata, a));
@@ -347,7 +339,7 @@ TEST_F(accept, emfile_leaves_connection_queued)
 	struct rlimit old, lim;
 	int c, a, lowest;
 
-	c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	c = cu_client(_metadata, variant->type, self->port);
 	cu_send_str(_metadata, c, "keep me");
 
 	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
@@ -370,7 +362,7 @@ TEST_F(accept, emfile_leaves_connection_queued)
 	ASSERT_EQ(0ULL, st.accepted);
 	cu_expect_healthy(_metadata, c);
 
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(cu_local_port(_metadata, c), cu_peer_port(_metadata, a));
 	cu_expect_data(_metadata, a, "keep me");
 	cu_send_str(_metadata, a, "kept");
@@ -382,15 +374,15 @@ TEST_F(accept, dequeued_slot_frees_room_at_once)
 	int i, c;
 
 	for (i = 0; i < BACKLOG; i++)
-		CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+		cu_client(_metadata, variant->type, self->port);
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 
-	CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(BACKLOG - 1, cu_pending(self->lfd));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(0, cu_try_connect(c, self->port));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 }
 
@@ -411,14 +403,14 @@ static void closed_client_stays_queued(struct __test_metadata *_metadata,
 
 	/* it still takes one of the BACKLOG slots */
 	for (i = 1; i < BACKLOG; i++) {
-		c = CU_KEEP(self, cu_client(_metadata, type, self->port));
+		c = cu_client(_metadata, type, self->port);
 		cu_send_str(_metadata, c, "hi");
 	}
-	c = CU_KEEP(self, cu_socket(_metadata, type));
+	c = cu_socket(_metadata, type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 
 	/* accept returns it first, with its data, then EOF */
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	cu_expect_data(_metadata, a, "bye");
 	ASSERT_EQ(0, cu_recv_wait(a, buf, sizeof(buf), 0));
 	if (!full_close) {
@@ -427,7 +419,7 @@ static void closed_client_stays_queued(struct __test_metadata *_metadata,
 		cu_expect_data(_metadata, early, "reply");
 		close(early);
 	}
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	cu_expect_data(_metadata, a, "hi");
 }
 
@@ -447,9 +439,9 @@ TEST_F(accept, stats_count_accepted)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	CU_KEEP(self, cu_accept(_metadata, self->lfd));
-	CU_KEEP(self, cu_accept(_metadata, self->lfd));
+		cu_client(_metadata, variant->type, self->port);
+	cu_accept(_metadata, self->lfd);
+	cu_accept(_metadata, self->lfd);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(3ULL, st.queued);
 	ASSERT_EQ(2ULL, st.accepted);
@@ -463,8 +455,8 @@ TEST_F(accept, accepted_socket_is_not_a_listener)
 {
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	cu_client(_metadata, variant->type, self->port);
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(0, cu_backlog(a));
 	ASSERT_EQ(0, cu_pending(a));
 	ASSERT_EQ(0, cu_sol_int(_metadata, a, SO_ACCEPTCONN));

@@ -12,11 +12,45 @@
 #define PORT		5000U
 #define PORT2		5001U
 
+/* this process's capability sets into hdr and data[2]; 0 or -errno */
+static int cu_capget(struct __user_cap_header_struct *hdr,
+		     struct __user_cap_data_struct *data)
+{
+	hdr->version = _LINUX_CAPABILITY_VERSION_3;
+	hdr->pid = 0;
+	return syscall(SYS_capget, hdr, data) ? -errno : 0;
+}
+
+/* drop one capability from the effective, permitted and inheritable sets */
+static int cu_drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+	int err = cu_capget(&hdr, data);
+
+	if (err)
+		return err;
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	data[cap / 32].permitted &= ~(1U << (cap % 32));
+	data[cap / 32].inheritable &= ~(1U << (cap % 32));
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+
+static bool cu_has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+
+	if (cu_capget(&hdr, data))
+		return false;
+	return data[cap / 32].effective & (1U << (cap % 32));
+}
+
 FIXTURE(bind)
 {
 	int fd;
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 };
 
@@ -46,7 +80,6 @@ FIXTURE_VARIANT_ADD(bind, dgram)
 
 FIXTURE_SETUP(bind)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
 	self->fd = cu_socket(_metadata, variant->type);
 }
@@ -55,7 +88,6 @@ FIXTURE_TEARDOWN(bind)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 static int reuse_socket(struct __test_metadata *_metadata, int type, bool reuse)
@@ -137,7 +169,7 @@ TEST_F(bind, family_checked_before_reserved)
 
 TEST_F(bind, port_in_use_same_type_eaddrinuse)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fd2 = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(0, cu_try_bind(self->fd, PORT));
 	ASSERT_EQ(EADDRINUSE, cu_try_bind(fd2, PORT));
@@ -147,7 +179,7 @@ TEST_F(bind, port_in_use_same_type_eaddrinuse)
 
 TEST_F(bind, port_in_use_by_other_type_ok)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->other_type));
+	int fd2 = cu_socket(_metadata, variant->other_type);
 
 	ASSERT_EQ(0, cu_try_bind(self->fd, PORT));
 	ASSERT_EQ(0, cu_try_bind(fd2, PORT));
@@ -156,7 +188,7 @@ TEST_F(bind, port_in_use_by_other_type_ok)
 
 TEST_F(bind, port_freed_by_close)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fd2 = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(0, cu_try_bind(self->fd, PORT));
 	close(self->fd);
@@ -166,8 +198,8 @@ TEST_F(bind, port_freed_by_close)
 
 TEST_F(bind, reuseaddr_both_before_bind_ok)
 {
-	int a = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
-	int b = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
+	int a = reuse_socket(_metadata, variant->type, true);
+	int b = reuse_socket(_metadata, variant->type, true);
 
 	ASSERT_EQ(0, cu_try_bind(a, PORT));
 	ASSERT_EQ(0, cu_try_bind(b, PORT));
@@ -176,8 +208,8 @@ TEST_F(bind, reuseaddr_both_before_bind_ok)
 
 TEST_F(bind, reuseaddr_on_second_only_eaddrinuse)
 {
-	int a = CU_KEEP(self, reuse_socket(_metadata, variant->type, false));
-	int b = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
+	int a = reuse_socket(_metadata, variant->type, false);
+	int b = reuse_socket(_metadata, variant->type, true);
 
 	ASSERT_EQ(0, cu_try_bind(a, PORT));
 	ASSERT_EQ(EADDRINUSE, cu_try_bind(b, PORT));
@@ -185,8 +217,8 @@ TEST_F(bind, reuseaddr_on_second_only_eaddrinuse)
 
 TEST_F(bind, reuseaddr_on_first_only_eaddrinuse)
 {
-	int a = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
-	int b = CU_KEEP(self, reuse_socket(_metadata, variant->type, false));
+	int a = reuse_socket(_metadata, variant->type, true);
+	int b = reuse_socket(_metadata, variant->type, false);
 
 	ASSERT_EQ(0, cu_try_bind(a, PORT));
 	ASSERT_EQ(EADDRINUSE, cu_try_bind(b, PORT));
@@ -194,8 +226,8 @@ TEST_F(bind, reuseaddr_on_first_only_eaddrinuse)
 
 TEST_F(bind, reuseaddr_set_after_bind_eaddrinuse)
 {
-	int a = CU_KEEP(self, reuse_socket(_metadata, variant->type, false));
-	int b = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
+	int a = reuse_socket(_metadata, variant->type, false);
+	int b = reuse_socket(_metadata, variant->type, true);
 	int one = 1;
 
 	ASSERT_EQ(0, cu_try_bind(a, PORT));
@@ -205,10 +237,10 @@ TEST_F(bind, reuseaddr_set_after_bind_eaddrinuse)
 
 TEST_F(bind, reuseaddr_third_without_it_eaddrinuse)
 {
-	int a = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
-	int b = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
-	int c = CU_KEEP(self, reuse_socket(_metadata, variant->type, false));
-	int d = CU_KEEP(self, reuse_socket(_metadata, variant->type, true));
+	int a = reuse_socket(_metadata, variant->type, true);
+	int b = reuse_socket(_metadata, variant->type, true);
+	int c = reuse_socket(_metadata, variant->type, false);
+	int d = reuse_socket(_metadata, variant->type, true);
 
 	ASSERT_EQ(0, cu_try_bind(a, PORT));
 	ASSERT_EQ(0, cu_try_bind(b, PORT));
@@ -238,7 +270,7 @@ TEST_F(bind, already_bound_port_any_einval)
 
 TEST_F(bind, already_bound_to_a_used_port_einval)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fd2 = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(0, cu_try_bind(self->fd, PORT));
 	ASSERT_EQ(0, cu_try_bind(fd2, PORT2));
@@ -272,8 +304,8 @@ TEST_F(bind, privileged_port_without_cap_eacces)
 
 TEST_F(bind, privileged_port_with_cap_ok)
 {
-	int b = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int b = cu_socket(_metadata, variant->type);
+	int c = cu_socket(_metadata, variant->type);
 
 	if (!cu_has_cap(CAP_NET_BIND_SERVICE))
 		SKIP(return, "test process lacks CAP_NET_BIND_SERVICE (not root?)");
@@ -292,7 +324,7 @@ TEST_F(bind, privileged_port_ok_with_cap_over_netns_owner)
 
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
 		SKIP(return, "unshare(CLONE_NEWUSER|CLONE_NEWNET): %s", strerror(errno));
-	fd = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	fd = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(0, cu_try_bind(fd, 80));
 }
 
@@ -304,13 +336,13 @@ TEST_F(bind, privileged_port_eacces_with_cap_only_in_child_userns)
 	if (unshare(CLONE_NEWUSER))
 		SKIP(return, "unshare(CLONE_NEWUSER): %s", strerror(errno));
 	ASSERT_TRUE(cu_has_cap(CAP_NET_BIND_SERVICE));
-	fd = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	fd = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(EACCES, cu_try_bind(fd, 80));
 }
 
 TEST_F(bind, port_any_picks_ephemeral_port)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fd2 = cu_socket(_metadata, variant->type);
 	__u32 p1, p2;
 
 	ASSERT_EQ(0, cu_try_bind(self->fd, CU_PORT_ANY));
@@ -324,7 +356,7 @@ TEST_F(bind, port_any_picks_ephemeral_port)
 
 TEST_F(bind, port_any_result_is_really_bound)
 {
-	int fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fd2 = cu_socket(_metadata, variant->type);
 	__u32 p;
 
 	p = cu_bind(_metadata, self->fd, CU_PORT_ANY);
@@ -338,8 +370,8 @@ TEST_F(bind, same_port_in_two_netns)
 	ASSERT_EQ(0, cu_try_bind(self->fd, PORT));
 	if (unshare(CLONE_NEWNET))
 		SKIP(return, "unshare(CLONE_NEWNET): %s", strerror(errno));
-	fd2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	fd3 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	fd2 = cu_socket(_metadata, variant->type);
+	fd3 = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(0, cu_try_bind(fd2, PORT));
 	/* and the new netns has its own, working table */
 	ASSERT_EQ(EADDRINUSE, cu_try_bind(fd3, PORT));

@@ -18,15 +18,15 @@ FIXTURE(close)
 	int lfd;
 	__u32 port;
 	int c, a;		/* a connected pair: client and accepted */
-	int fds[CU_MAX_FDS];
-	int nfds;
+	int cl[CU_MAX_FDS];	/* add_pending()'s clients, in connect order */
+	int ncl;
 };
 
 CU_VARIANTS_CONNECTED(close);
 
 FIXTURE_SETUP(close)
 {
-	self->nfds = 0;
+	self->ncl = 0;
 	self->c = -1;
 	self->a = -1;
 	cu_setup();
@@ -36,7 +36,6 @@ FIXTURE_SETUP(close)
 FIXTURE_TEARDOWN(close)
 {
 	cu_close_pair(&self->lfd, &self->c, &self->a);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(close) *self,
@@ -53,7 +52,9 @@ static void add_pending(struct __test_metadata *_metadata, FIXTURE_DATA(close) *
 	int i, c;
 
 	for (i = 0; i < n; i++) {
-		c = CU_KEEP(self, cu_client(_metadata, type, self->port));
+		ASSERT_GT(CU_MAX_FDS, self->ncl);
+		c = cu_client(_metadata, type, self->port);
+		self->cl[self->ncl++] = c;
 		cu_send_str(_metadata, c, "pending");
 	}
 }
@@ -64,9 +65,9 @@ TEST_F(close, close_listener_resets_pending)
 {
 	add_pending(_metadata, self, variant->type, 3);
 	cu_close_fd(&self->lfd);
-	cu_expect_reset(_metadata, self->fds[0], true);
-	cu_expect_reset(_metadata, self->fds[1], true);
-	cu_expect_reset(_metadata, self->fds[2], false);
+	cu_expect_reset(_metadata, self->cl[0], true);
+	cu_expect_reset(_metadata, self->cl[1], true);
+	cu_expect_reset(_metadata, self->cl[2], false);
 }
 
 TEST_F(close, close_listener_frees_port)
@@ -75,18 +76,18 @@ TEST_F(close, close_listener_frees_port)
 
 	add_pending(_metadata, self, variant->type, 2);
 	cu_close_fd(&self->lfd);
-	l2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	l2 = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(0, cu_try_bind(l2, self->port));
 	ASSERT_EQ(0, listen(l2, BACKLOG));
 	/* the old connections did not move to the new listener */
 	ASSERT_EQ(0, cu_pending(l2));
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	cu_client(_metadata, variant->type, self->port);
 	ASSERT_EQ(1, cu_pending(l2));
 }
 
 TEST_F(close, close_listener_refuses_new_connects)
 {
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 
 	cu_close_fd(&self->lfd);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
@@ -96,10 +97,10 @@ static void shutdown_stops_listening(struct __test_metadata *_metadata,
 				     FIXTURE_DATA(close) *self, int type, int how)
 {
 	struct cu_listen_stats st;
-	int c;
+	int c, a;
 
 	add_pending(_metadata, self, type, 2);
-	CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	add_pending(_metadata, self, type, 1);
 	ASSERT_EQ(2, cu_pending(self->lfd));
 
@@ -114,7 +115,7 @@ static void shutdown_stops_listening(struct __test_metadata *_metadata,
 	ASSERT_EQ(2ULL, st.reset_close);
 	ASSERT_EQ(0ULL, st.reset_shrink);
 
-	c = CU_KEEP(self, cu_socket(_metadata, type));
+	c = cu_socket(_metadata, type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 	ASSERT_EQ(-1, listen(self->lfd, BACKLOG));
 	ASSERT_EQ(EINVAL, errno);
@@ -122,11 +123,11 @@ static void shutdown_stops_listening(struct __test_metadata *_metadata,
 	ASSERT_EQ(EINVAL, errno);
 
 	/* the two pending clients are reset; the accepted one is not */
-	cu_expect_reset(_metadata, self->fds[1], true);
-	cu_expect_reset(_metadata, self->fds[3], false);
-	cu_expect_healthy(_metadata, self->fds[0]);
-	cu_send_str(_metadata, self->fds[2], "still here");
-	cu_expect_data(_metadata, self->fds[0], "still here");
+	cu_expect_reset(_metadata, self->cl[1], true);
+	cu_expect_reset(_metadata, self->cl[2], false);
+	cu_expect_healthy(_metadata, self->cl[0]);
+	cu_send_str(_metadata, a, "still here");
+	cu_expect_data(_metadata, self->cl[0], "still here");
 }
 
 TEST_F(close, shutdown_rd_listener_stops_listening)
@@ -141,7 +142,7 @@ TEST_F(close, shutdown_rdwr_listener_stops_listening)
 
 TEST_F(close, shut_down_listener_keeps_its_port)
 {
-	int b = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int b = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(0, shutdown(self->lfd, SHUT_RD));
 	ASSERT_EQ(self->port, cu_local_port(_metadata, self->lfd));
@@ -158,16 +159,16 @@ TEST_F(close, shutdown_wr_listener_keeps_listening)
 	ASSERT_EQ(BACKLOG, cu_backlog(self->lfd));
 	ASSERT_EQ(1, cu_pending(self->lfd));
 	ASSERT_EQ(1, cu_sol_int(_metadata, self->lfd, SO_ACCEPTCONN));
-	cu_expect_healthy(_metadata, self->fds[0]);
+	cu_expect_healthy(_metadata, self->cl[0]);
 	add_pending(_metadata, self, variant->type, 1);
 	ASSERT_EQ(2, cu_pending(self->lfd));
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(0ULL, st.reset_close);
 
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	cu_expect_data(_metadata, a, "pending");
 	cu_send_str(_metadata, a, "answer");
-	cu_expect_data(_metadata, self->fds[0], "answer");
+	cu_expect_data(_metadata, self->cl[0], "answer");
 }
 
 /* ---- connected sockets ----------------------------------------------------- */
@@ -325,8 +326,8 @@ TEST_F(close, shut_rd_local_reads_return_zero)
 TEST_F(close, unconnected_shutdown_enotconn)
 {
 	static const int hows[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
-	int fresh = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	int bound = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int fresh = cu_socket(_metadata, variant->type);
+	int bound = cu_socket(_metadata, variant->type);
 	unsigned int i;
 
 	cu_bind(_metadata, bound, PORT + 1);

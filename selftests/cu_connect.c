@@ -18,8 +18,6 @@ FIXTURE(connect)
 {
 	int lfd;
 	__u32 port;
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_VARIANT(connect)
@@ -42,7 +40,6 @@ FIXTURE_VARIANT_ADD(connect, seqpacket)
 
 FIXTURE_SETUP(connect)
 {
-	self->nfds = 0;
 	cu_setup();
 	self->lfd = cu_listener(_metadata, variant->type, PORT, BACKLOG, &self->port);
 }
@@ -50,13 +47,12 @@ FIXTURE_SETUP(connect)
 FIXTURE_TEARDOWN(connect)
 {
 	close(self->lfd);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 TEST_F(connect, returns_zero_at_once_and_queues)
 {
 	struct cu_listen_stats st;
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 	long long t0;
 
 	cu_set_timeo(_metadata, c, SO_SNDTIMEO, 3000);
@@ -72,7 +68,7 @@ TEST_F(connect, returns_zero_at_once_and_queues)
 
 TEST_F(connect, nonblocking_returns_zero_not_einprogress)
 {
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type | SOCK_NONBLOCK));
+	int c = cu_socket(_metadata, variant->type | SOCK_NONBLOCK);
 	int err = cu_try_connect(c, self->port);
 
 	ASSERT_EQ(0, err) {
@@ -84,12 +80,12 @@ TEST_F(connect, nonblocking_returns_zero_not_einprogress)
 
 TEST_F(connect, client_sends_before_accept)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int c = cu_client(_metadata, variant->type, self->port);
 	int a;
 
 	ASSERT_EQ(5, send(c, "early", 5, MSG_DONTWAIT | MSG_NOSIGNAL));
 	ASSERT_EQ(1, cu_pending(self->lfd));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	cu_expect_data(_metadata, a, "early");
 	cu_send_str(_metadata, a, "late");
 	cu_expect_data(_metadata, c, "late");
@@ -97,14 +93,14 @@ TEST_F(connect, client_sends_before_accept)
 
 TEST_F(connect, data_before_accept_bounded_by_buffers)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int c = cu_client(_metadata, variant->type, self->port);
 	int a, val = 4096;
 	size_t total;
 
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
 	total = cu_send_until_eagain(_metadata, c, false, 16u << 20);
 	ASSERT_LT(0u, total);
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	cu_drain(_metadata, a, total);
 	/* and the client can send again */
 	cu_send_str(_metadata, c, "again");
@@ -113,15 +109,15 @@ TEST_F(connect, data_before_accept_bounded_by_buffers)
 
 TEST_F(connect, no_listener_econnrefused)
 {
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, variant->type, NOBODY_PORT);
 }
 
 TEST_F(connect, bound_but_not_listening_econnrefused)
 {
-	int b = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int b = cu_socket(_metadata, variant->type);
 
 	cu_bind(_metadata, b, NOBODY_PORT);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, variant->type, NOBODY_PORT);
 }
 
 TEST_F(connect, full_queue_econnrefused_at_once)
@@ -130,13 +126,13 @@ TEST_F(connect, full_queue_econnrefused_at_once)
 	int i, c;
 
 	for (i = 0; i < BACKLOG; i++)
-		CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, self->port);
+		cu_client(_metadata, variant->type, self->port);
+	cu_expect_refused(_metadata, variant->type, self->port);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(1ULL, st.refused_full);
 	ASSERT_EQ((__u64)BACKLOG, st.queued);
 
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type | SOCK_NONBLOCK));
+	c = cu_socket(_metadata, variant->type | SOCK_NONBLOCK);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(2ULL, st.refused_full);
@@ -147,15 +143,15 @@ TEST_F(connect, no_listener_is_not_refused_full)
 {
 	struct cu_listen_stats st;
 
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, NOBODY_PORT);
+	cu_expect_refused(_metadata, variant->type, NOBODY_PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(0ULL, st.refused_full);
 }
 
 TEST_F(connect, already_connected_eisconn)
 {
-	int l2 = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT + 1, 4, NULL));
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int l2 = cu_listener(_metadata, variant->type, PORT + 1, 4, NULL);
+	int c = cu_client(_metadata, variant->type, self->port);
 
 	ASSERT_EQ(EISCONN, cu_try_connect(c, self->port));
 	ASSERT_EQ(EISCONN, cu_try_connect(c, PORT + 1));
@@ -167,14 +163,14 @@ TEST_F(connect, accepted_socket_eisconn)
 {
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	cu_client(_metadata, variant->type, self->port);
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(EISCONN, cu_try_connect(a, self->port));
 }
 
 TEST_F(connect, listening_socket_einval)
 {
-	int l2 = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT + 1, 4, NULL));
+	int l2 = cu_listener(_metadata, variant->type, PORT + 1, 4, NULL);
 
 	ASSERT_EQ(EINVAL, cu_try_connect(l2, self->port));
 	ASSERT_EQ(EINVAL, cu_try_connect(self->lfd, self->port));
@@ -184,39 +180,39 @@ TEST_F(connect, listening_socket_einval)
 
 TEST_F(connect, unbound_client_is_autobound)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int c = cu_client(_metadata, variant->type, self->port);
 	__u32 p = cu_local_port(_metadata, c);
 	int a;
 
 	ASSERT_LE(CU_PORT_EPHEMERAL, p);
 	ASSERT_EQ(self->port, cu_peer_port(_metadata, c));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(p, cu_peer_port(_metadata, a));
 }
 
 TEST_F(connect, autobound_client_cannot_bind)
 {
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, self->port));
+	int c = cu_client(_metadata, variant->type, self->port);
 
 	ASSERT_EQ(EINVAL, cu_try_bind(c, 7000));
 }
 
 TEST_F(connect, bound_client_keeps_its_port)
 {
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 	int a;
 
 	cu_bind(_metadata, c, 7000);
 	ASSERT_EQ(0, cu_try_connect(c, self->port));
 	ASSERT_EQ(7000U, cu_local_port(_metadata, c));
-	a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	a = cu_accept(_metadata, self->lfd);
 	ASSERT_EQ(7000U, cu_peer_port(_metadata, a));
 }
 
 TEST_F(connect, short_addrlen_einval)
 {
 	static const socklen_t lens[] = { 0, 2, 4, 7 };
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
@@ -231,7 +227,7 @@ TEST_F(connect, wrong_family_eafnosupport)
 {
 	/* AF_UNSPEC left out: other families give it a "disconnect" meaning */
 	const int families[] = { AF_UNIX, AF_INET, AF_INET6, cu_family() + 1 };
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(families); i++) {
@@ -245,7 +241,7 @@ TEST_F(connect, wrong_family_eafnosupport)
 
 TEST_F(connect, reserved_nonzero_einval)
 {
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int c = cu_socket(_metadata, variant->type);
 
 	ASSERT_EQ(EINVAL, cu_connect_raw(c, cu_family(), 1, self->port,
 				      sizeof(struct sockaddr_cu)));
@@ -256,13 +252,13 @@ TEST_F(connect, reserved_nonzero_einval)
 
 TEST_F(connect, listener_of_other_type_econnrefused)
 {
-	int l2 = CU_KEEP(self, cu_listener(_metadata, variant->other_type, PORT + 1, 4, NULL));
+	int l2 = cu_listener(_metadata, variant->other_type, PORT + 1, 4, NULL);
 	int c;
 
 	/* this type to a listener of the other type */
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT + 1);
+	cu_expect_refused(_metadata, variant->type, PORT + 1);
 	/* the other type to this type's listener */
-	c = CU_KEEP(self, cu_socket(_metadata, variant->other_type));
+	c = cu_socket(_metadata, variant->other_type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, self->port));
 	ASSERT_EQ(0, cu_pending(self->lfd));
 	ASSERT_EQ(0, cu_pending(l2));
@@ -270,10 +266,10 @@ TEST_F(connect, listener_of_other_type_econnrefused)
 
 TEST_F(connect, dgram_socket_on_port_econnrefused)
 {
-	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int d = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, d, PORT + 2);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT + 2);
+	cu_expect_refused(_metadata, variant->type, PORT + 2);
 }
 
 /* ---- SOCK_DGRAM ------------------------------------------------------------ */
@@ -281,13 +277,10 @@ TEST_F(connect, dgram_socket_on_port_econnrefused)
 FIXTURE(connect_dgram)
 {
 	int fd;
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_SETUP(connect_dgram)
 {
-	self->nfds = 0;
 	cu_setup();
 	self->fd = cu_socket(_metadata, SOCK_DGRAM);
 }
@@ -295,7 +288,6 @@ FIXTURE_SETUP(connect_dgram)
 FIXTURE_TEARDOWN(connect_dgram)
 {
 	close(self->fd);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 TEST_F(connect_dgram, unbound_port_econnrefused)
@@ -305,7 +297,7 @@ TEST_F(connect_dgram, unbound_port_econnrefused)
 
 TEST_F(connect_dgram, bound_port_sets_default_peer)
 {
-	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int d = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, d, PORT);
 	ASSERT_EQ(0, cu_try_connect(self->fd, PORT));
@@ -314,13 +306,13 @@ TEST_F(connect_dgram, bound_port_sets_default_peer)
 
 TEST_F(connect_dgram, stream_listener_only_econnrefused)
 {
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
+	cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(self->fd, PORT));
 }
 
 TEST_F(connect_dgram, wrong_family_eafnosupport)
 {
-	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int d = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, d, PORT);
 	ASSERT_EQ(EAFNOSUPPORT, cu_connect_raw(self->fd, AF_INET, 0, PORT,
@@ -329,7 +321,7 @@ TEST_F(connect_dgram, wrong_family_eafnosupport)
 
 TEST_F(connect_dgram, short_addrlen_einval)
 {
-	int d = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int d = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, d, PORT);
 	ASSERT_EQ(EINVAL, cu_connect_raw(self->fd, cu_family(), 0, PORT, 4));

@@ -11,12 +11,14 @@
  * an address on an unconnected socket ENOTCONN; a datagram larger than the
  * send buffer allows EMSGSIZE. A receiver's SO_RCVBUF bounds what waits for
  * it: a full receiver makes a blocking sender wait (SO_SNDTIMEO: EAGAIN)
- * and a non-blocking one fail with EAGAIN.
+ * and a non-blocking one fail with EAGAIN; a waiting sender (or poller)
+ * wakes at once when the receiver reads, shuts down reading (EPIPE) or
+ * raises SO_RCVBUF.
  *
  * Elsewhere: listen/accept EOPNOTSUPP in cu_listen.c and cu_accept.c,
  * connect() errors in cu_connect.c, per-netns ports in cu_netns.c, and the
- * flags, options, timeouts and poll rules DGRAM shares with SEQPACKET in
- * cu_data_types.c.
+ * flags, options, timeouts and poll rules DGRAM shares with the other
+ * types in cu_data.c (its dgram variant).
  */
 #include "cu_util.h"
 #include <stddef.h>
@@ -32,13 +34,10 @@ FIXTURE(dgram)
 {
 	int rx;			/* bound to PORT */
 	int tx;			/* unbound */
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_SETUP(dgram)
 {
-	self->nfds = 0;
 	self->tx = -1;
 	cu_setup();
 	self->rx = cu_socket(_metadata, SOCK_DGRAM);
@@ -50,7 +49,6 @@ FIXTURE_TEARDOWN(dgram)
 {
 	cu_close_fd(&self->rx);
 	cu_close_fd(&self->tx);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* sendto(port): the byte count, or -1 with errno */
@@ -106,7 +104,7 @@ TEST_F(dgram, unbound_sender_is_autobound_on_first_send)
 
 TEST_F(dgram, two_senders_to_one_receiver_each_reported)
 {
-	int s2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int s2 = cu_socket(_metadata, SOCK_DGRAM);
 	__u32 p2;
 
 	cu_bind(_metadata, self->tx, SPORT);
@@ -223,7 +221,7 @@ TEST_F(dgram, siocinq_is_the_next_datagrams_size)
 
 TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 	char buf[300];
 
 	cu_bind(_metadata, rx2, PORT2);
@@ -240,7 +238,6 @@ TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 	ASSERT_EQ(50, cu_ioctl_int(_metadata, self->tx, SIOCOUTQ));
 	/* a receiver closed with the datagram unread: nobody will read it */
 	close(rx2);
-	self->fds[self->nfds - 1] = -1;
 	ASSERT_EQ(0, cu_ioctl_int(_metadata, self->tx, SIOCOUTQ));
 }
 
@@ -248,7 +245,7 @@ TEST_F(dgram, siocoutq_counts_what_receivers_have_not_read)
 
 TEST_F(dgram, send_without_address_unconnected_enotconn)
 {
-	int bound = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int bound = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, bound, SPORT);
 	ASSERT_EQ(-1, send(self->tx, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
@@ -263,8 +260,8 @@ TEST_F(dgram, send_without_address_unconnected_enotconn)
 
 TEST_F(dgram, sendto_port_with_no_dgram_socket_econnrefused)
 {
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, NOBODY_PORT, 4, NULL));
-	CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, NOBODY_PORT, 4, NULL));
+	cu_listener(_metadata, SOCK_STREAM, NOBODY_PORT, 4, NULL);
+	cu_listener(_metadata, SOCK_SEQPACKET, NOBODY_PORT, 4, NULL);
 	ASSERT_EQ(-1, send_to(self->tx, NOBODY_PORT, "x", 1, MSG_DONTWAIT));
 	ASSERT_EQ(ECONNREFUSED, errno);
 	ASSERT_EQ(-1, send_to(self->tx, NOBODY_PORT + 1, "x", 1, 0));
@@ -327,7 +324,7 @@ TEST_F(dgram, getpeername_enotconn_before_connect)
 
 TEST_F(dgram, sendto_an_address_overrides_the_default_peer)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 	__u32 p;
 
 	cu_bind(_metadata, rx2, PORT2);
@@ -496,6 +493,7 @@ TEST_F(dgram, full_receiver_blocking_sender_waits_sndtimeo)
 struct dsender {
 	int fd;
 	__u32 port;
+	pid_t tid;
 	ssize_t ret;
 	int err;
 };
@@ -505,6 +503,7 @@ static void *dsend_thread(void *arg)
 	static char buf[1000];
 	struct dsender *s = arg;
 
+	s->tid = cu_gettid();
 	memset(buf, 'B', sizeof(buf));
 	s->ret = send_to(s->fd, s->port, buf, sizeof(buf), 0);
 	s->err = errno;
@@ -534,12 +533,101 @@ TEST_F(dgram, blocked_sender_resumes_when_receiver_reads)
 
 TEST_F(dgram, full_receiver_does_not_block_other_receivers)
 {
-	int rx2 = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	int rx2 = cu_socket(_metadata, SOCK_DGRAM);
 
 	cu_bind(_metadata, rx2, PORT2);
 	fill_receiver(_metadata, self->tx, self->rx, PORT);
 	send_str_to(_metadata, self->tx, PORT2, "other");
 	expect_dgram(_metadata, rx2, "other", cu_local_port(_metadata, self->tx));
+}
+
+/*
+ * A sender waiting for room at its connected peer wakes as soon as the
+ * peer makes room, or can take nothing more: shutdown(SHUT_RD) (the send
+ * fails with EPIPE) or a larger SO_RCVBUF (the send completes). The sender
+ * has SO_SNDTIMEO 3 s, so a missing wakeup shows as a late return.
+ */
+static void full_connected_pair(struct __test_metadata *_metadata, int tx, int rx)
+{
+	cu_bind(_metadata, tx, SPORT);
+	ASSERT_EQ(0, cu_try_connect(tx, PORT));
+	ASSERT_EQ(0, cu_try_connect(rx, SPORT));
+	fill_receiver(_metadata, tx, rx, 0);
+	cu_set_timeo(_metadata, tx, SO_SNDTIMEO, 3000);
+}
+
+static void receiver_shuts_down_or_grows(struct __test_metadata *_metadata, int rx,
+					 bool shut)
+{
+	int val = 1 << 20;
+
+	if (shut) {
+		ASSERT_EQ(0, shutdown(rx, SHUT_RD));
+	} else {
+		ASSERT_EQ(0, setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &val, sizeof(val)));
+	}
+}
+
+static void check_blocked_sender_wakes(struct __test_metadata *_metadata, int tx,
+				       int rx, bool shut)
+{
+	struct dsender s = { .fd = tx, .port = PORT };
+	sig_atomic_t pipes = cu_sigpipes;
+	pthread_t t;
+
+	full_connected_pair(_metadata, tx, rx);
+	cu_start_sleeper(_metadata, &t, dsend_thread, &s, &s.tid);
+	receiver_shuts_down_or_grows(_metadata, rx, shut);
+	ASSERT_TRUE(cu_join(t, CU_AT_ONCE_MS)) {
+		TH_LOG("the sender still waits %d ms after the receiver %s", CU_AT_ONCE_MS,
+		       shut ? "shut down reading" : "raised SO_RCVBUF");
+	}
+	if (shut) {
+		ASSERT_EQ(-1, s.ret);
+		ASSERT_EQ(EPIPE, s.err);
+		ASSERT_EQ(pipes, cu_sigpipes);
+	} else {
+		ASSERT_EQ(1000, s.ret) {
+			TH_LOG("send: %s", strerror(s.err));
+		}
+	}
+}
+
+static void check_sender_poll_wakes(struct __test_metadata *_metadata, int tx,
+				    int rx, bool shut)
+{
+	struct cu_poller p;
+	pthread_t t;
+
+	full_connected_pair(_metadata, tx, rx);
+	ASSERT_EQ(0, cu_poll(tx, POLLOUT, 0));
+	cu_start_poller(_metadata, &p, &t, tx, POLLOUT);
+	receiver_shuts_down_or_grows(_metadata, rx, shut);
+	ASSERT_TRUE(cu_join(t, CU_AT_ONCE_MS)) {
+		TH_LOG("poll(POLLOUT) still waits %d ms after the receiver %s", CU_AT_ONCE_MS,
+		       shut ? "shut down reading" : "raised SO_RCVBUF");
+	}
+	ASSERT_EQ(POLLOUT, p.revents & POLLOUT);
+}
+
+TEST_F(dgram, blocked_sender_wakes_epipe_when_receiver_shuts_down_reading)
+{
+	check_blocked_sender_wakes(_metadata, self->tx, self->rx, true);
+}
+
+TEST_F(dgram, blocked_sender_completes_when_receiver_raises_rcvbuf)
+{
+	check_blocked_sender_wakes(_metadata, self->tx, self->rx, false);
+}
+
+TEST_F(dgram, sender_poll_wakes_when_receiver_shuts_down_reading)
+{
+	check_sender_poll_wakes(_metadata, self->tx, self->rx, true);
+}
+
+TEST_F(dgram, sender_poll_wakes_when_receiver_raises_rcvbuf)
+{
+	check_sender_poll_wakes(_metadata, self->tx, self->rx, false);
 }
 
 /* ---- poll ----------------------------------------------------------------------- */
@@ -580,8 +668,8 @@ TEST_F(dgram, connected_sender_no_pollout_while_receiver_full_as_af_unix)
 	char buf[1000];
 
 	memcpy(ua.sun_path, "\0cu_dgr", 8);	/* abstract, per netns */
-	urx = CU_KEEP(self, socket(AF_UNIX, SOCK_DGRAM, 0));
-	utx = CU_KEEP(self, socket(AF_UNIX, SOCK_DGRAM, 0));
+	urx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	utx = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_LE(0, urx);
 	ASSERT_LE(0, utx);
 	ASSERT_EQ(0, bind(urx, (struct sockaddr *)&ua, ualen));

@@ -392,8 +392,6 @@ static void check_unaccepted(struct __test_metadata *_metadata, int nl,
 
 FIXTURE(diag)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 	int nl;
 };
@@ -415,14 +413,12 @@ FIXTURE_VARIANT_ADD(diag, seqpacket)
 
 FIXTURE_SETUP(diag)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
-	self->nl = CU_KEEP(self, diag_socket(_metadata));
+	self->nl = diag_socket(_metadata);
 }
 
 FIXTURE_TEARDOWN(diag)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* a listener's fields at each step of its life, as getsockopt sees them */
@@ -430,17 +426,17 @@ TEST_F(diag, listener_follows_its_queue)
 {
 	int l, c[5], a, i;
 
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 3, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 3, NULL);
 	check_fd(_metadata, self->nl, l);		/* empty */
 
 	for (i = 0; i < 3; i++)
-		c[i] = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-	c[3] = CU_KEEP(self, cu_socket(_metadata, variant->type));
+		c[i] = cu_client(_metadata, variant->type, PORT);
+	c[3] = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c[3], PORT));
 	check_fd(_metadata, self->nl, l);		/* full, one refused */
 	ASSERT_EQ(3, cu_pending(l));
 
-	a = CU_KEEP(self, cu_accept(_metadata, l));
+	a = cu_accept(_metadata, l);
 	check_fd(_metadata, self->nl, l);		/* one accepted */
 	check_fd(_metadata, self->nl, a);
 
@@ -449,7 +445,7 @@ TEST_F(diag, listener_follows_its_queue)
 	ASSERT_EQ(1, cu_pending(l));
 
 	ASSERT_EQ(0, listen(l, 5));			/* grow */
-	c[4] = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	c[4] = cu_client(_metadata, variant->type, PORT);
 	check_fd(_metadata, self->nl, l);
 
 	ASSERT_EQ(0, shutdown(l, SHUT_RDWR));		/* stops: counters stay */
@@ -471,13 +467,13 @@ TEST_F(diag, connected_pair_and_unaccepted_connection)
 {
 	int l, c, a;
 
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 2, NULL));
-	c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	l = cu_listener(_metadata, variant->type, PORT, 2, NULL);
+	c = cu_client(_metadata, variant->type, PORT);
 	cu_send_str(_metadata, c, "hello");		/* waits for accept() */
 	check_fd(_metadata, self->nl, c);
 	check_unaccepted(_metadata, self->nl, variant->type, PORT, c, 5);
 
-	a = CU_KEEP(self, cu_accept(_metadata, l));
+	a = cu_accept(_metadata, l);
 	check_fd(_metadata, self->nl, a);		/* rqueue 5 */
 	check_fd(_metadata, self->nl, c);		/* wqueue 5 */
 	cu_send_str(_metadata, a, "abc");
@@ -495,7 +491,7 @@ TEST_F(diag, connected_pair_and_unaccepted_connection)
 /* a socket that is neither bound nor connected, then only bound */
 TEST_F(diag, unbound_and_bound_sockets)
 {
-	int s = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int s = cu_socket(_metadata, variant->type);
 	struct cu_dump d = { 0 };
 	const struct cu_dent *e;
 
@@ -513,22 +509,18 @@ TEST_F(diag, unbound_and_bound_sockets)
 
 FIXTURE(diag_misc)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 	int nl;
 };
 
 FIXTURE_SETUP(diag_misc)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
-	self->nl = CU_KEEP(self, diag_socket(_metadata));
+	self->nl = diag_socket(_metadata);
 }
 
 FIXTURE_TEARDOWN(diag_misc)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 TEST_F(diag_misc, dgram_sockets)
@@ -539,10 +531,10 @@ TEST_F(diag_misc, dgram_sockets)
 	const struct cu_dent *e;
 	char buf[16];
 
-	r = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	r = cu_socket(_metadata, SOCK_DGRAM);
 	cu_bind(_metadata, r, PORT);
-	s = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
-	c = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	s = cu_socket(_metadata, SOCK_DGRAM);
+	c = cu_socket(_metadata, SOCK_DGRAM);
 	ASSERT_EQ(0, cu_try_connect(c, PORT));
 	check_fd(_metadata, self->nl, r);
 	check_fd(_metadata, self->nl, s);		/* unbound */
@@ -591,13 +583,13 @@ TEST_F(diag_misc, state_filter)
 		{ BIT(2) | BIT(3), 0 },
 	};
 
-	l = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	c = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	a = CU_KEEP(self, cu_accept(_metadata, l));
+	l = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	c = cu_client(_metadata, SOCK_STREAM, PORT);
+	a = cu_accept(_metadata, l);
 	/* a client not accepted yet, and its connection: 2 more ESTAB */
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	u = CU_KEEP(self, cu_socket(_metadata, SOCK_SEQPACKET));	/* unbound */
-	g = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	cu_client(_metadata, SOCK_STREAM, PORT);
+	u = cu_socket(_metadata, SOCK_SEQPACKET);	/* unbound */
+	g = cu_socket(_metadata, SOCK_DGRAM);
 	cu_bind(_metadata, g, PORT);
 
 	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
@@ -631,11 +623,11 @@ TEST_F(diag_misc, port_filter)
 	int l1, l2, c1, g, i;
 	struct cu_dump d = { 0 };
 
-	l1 = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	l2 = CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, PORT2, 4, NULL));
-	c1 = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	CU_KEEP(self, cu_client(_metadata, SOCK_SEQPACKET, PORT2));
-	g = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	l1 = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	l2 = cu_listener(_metadata, SOCK_SEQPACKET, PORT2, 4, NULL);
+	c1 = cu_client(_metadata, SOCK_STREAM, PORT);
+	cu_client(_metadata, SOCK_SEQPACKET, PORT2);
+	g = cu_socket(_metadata, SOCK_DGRAM);
 	cu_bind(_metadata, g, PORT2);
 
 	DUMP(self->nl, &d, 0, PORT);		/* l1 and its pending connection */
@@ -683,8 +675,8 @@ TEST_F(diag_misc, show_flags)
 	int l, g, i, err;
 	const struct cu_dent *e;
 
-	l = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL));
-	g = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	l = cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL);
+	g = cu_socket(_metadata, SOCK_DGRAM);
 	cu_bind(_metadata, g, PORT);
 
 	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
@@ -738,7 +730,6 @@ TEST_F(diag_misc, uid_is_the_creators)
 	s = socket(cu_family(), SOCK_STREAM, 0);
 	setfsuid(0);
 	ASSERT_LE(0, s);
-	CU_KEEP(self, s);
 	DUMP(self->nl, &d, 0, 0);
 	e = entry_of(_metadata, &d, s);
 	EXPECT_EQ(4321U, e->uid);
@@ -752,10 +743,10 @@ TEST_F(diag_misc, cookies)
 	struct cu_dump d1 = { 0 }, d2 = { 0 };
 	int i, j, fd[4];
 
-	fd[0] = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL));
-	fd[1] = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	fd[2] = CU_KEEP(self, cu_accept(_metadata, fd[0]));
-	fd[3] = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	fd[0] = cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL);
+	fd[1] = cu_client(_metadata, SOCK_STREAM, PORT);
+	fd[2] = cu_accept(_metadata, fd[0]);
+	fd[3] = cu_socket(_metadata, SOCK_DGRAM);
 	DUMP(self->nl, &d1, 0, 0);
 	DUMP(self->nl, &d2, 0, 0);
 	ASSERT_EQ(4, d1.n);
@@ -810,12 +801,12 @@ TEST_F(diag_misc, other_netns_is_not_dumped)
 	__u32 xino, yino;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	x = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL));
+	x = cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL);
 	xino = ino_of(_metadata, x);
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	y = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL));
+	y = cu_listener(_metadata, SOCK_STREAM, PORT, 2, NULL);
 	yino = ino_of(_metadata, y);
-	nl2 = CU_KEEP(self, diag_socket(_metadata));
+	nl2 = diag_socket(_metadata);
 
 	DUMP(self->nl, &d, 0, 0);		/* opened in the first netns */
 	EXPECT_EQ(1, d.n);

@@ -39,8 +39,6 @@ FIXTURE(failslab)
 	int prob_fd;		/* failslab/probability */
 	int mif_fd;		/* /proc/thread-self/make-it-fail */
 	int nth_fd;		/* /proc/thread-self/fail-nth */
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_VARIANT(failslab)
@@ -222,7 +220,6 @@ static bool clean_errno(int e)
 
 FIXTURE_SETUP(failslab)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
 	self->available = fi_setup(self);
 }
@@ -237,7 +234,6 @@ FIXTURE_TEARDOWN(failslab)
 		put_str(self->times_fd, "0");
 	if (self->prob_fd >= 0)
 		put_str(self->prob_fd, "100");
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /*
@@ -254,7 +250,7 @@ TEST_F(failslab, first_listen_fails_with_enobufs_and_changes_nothing)
 
 	REQUIRE_FAILSLAB();
 	REQUIRE_LISTENING_TYPE();
-	fd = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	fd = cu_socket(_metadata, variant->type);
 	port = cu_bind(_metadata, fd, CU_PORT_ANY);
 
 	fi_arm(self, 1);
@@ -272,7 +268,7 @@ TEST_F(failslab, first_listen_fails_with_enobufs_and_changes_nothing)
 	ASSERT_EQ(port, cu_local_port(_metadata, fd));
 	ASSERT_EQ(0, cu_backlog(fd));
 	ASSERT_EQ(0, cu_sol_int(_metadata, fd, SO_ACCEPTCONN));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, port));
 	ASSERT_EQ(-1, accept4(fd, NULL, NULL, SOCK_NONBLOCK));
 	ASSERT_EQ(EINVAL, errno);
@@ -283,7 +279,7 @@ TEST_F(failslab, first_listen_fails_with_enobufs_and_changes_nothing)
 	ASSERT_EQ(5, cu_backlog(fd));
 	ASSERT_EQ(0, cu_try_connect(c, port));
 	cu_send_str(_metadata, c, "after");
-	a = CU_KEEP(self, cu_accept(_metadata, fd));
+	a = cu_accept(_metadata, fd);
 	cu_expect_data(_metadata, a, "after");
 	cu_stats(_metadata, fd, &st);
 	ASSERT_EQ(1ULL, st.queued);
@@ -306,9 +302,9 @@ TEST_F(failslab, relisten_allocates_nothing_and_keeps_every_connection)
 
 	REQUIRE_FAILSLAB();
 	REQUIRE_LISTENING_TYPE();
-	fd = CU_KEEP(self, cu_listener(_metadata, variant->type, CU_PORT_ANY, 4, &port));
+	fd = cu_listener(_metadata, variant->type, CU_PORT_ANY, 4, &port);
 	for (i = 0; i < 3; i++) {
-		cl[i] = CU_KEEP(self, cu_client(_metadata, variant->type, port));
+		cl[i] = cu_client(_metadata, variant->type, port);
 		snprintf(msg, sizeof(msg), "client-%d", i);
 		cu_send_str(_metadata, cl[i], msg);
 	}
@@ -339,7 +335,7 @@ TEST_F(failslab, relisten_allocates_nothing_and_keeps_every_connection)
 
 	cu_expect_reset(_metadata, cl[1], true);
 	cu_expect_reset(_metadata, cl[2], false);
-	a = CU_KEEP(self, cu_accept(_metadata, fd));
+	a = cu_accept(_metadata, fd);
 	cu_expect_data(_metadata, a, "client-0");
 	cu_expect_healthy(_metadata, cl[0]);
 }
@@ -437,11 +433,11 @@ TEST_F(failslab, each_allocation_of_connect_and_accept_fails_cleanly)
 
 	REQUIRE_FAILSLAB();
 	REQUIRE_LISTENING_TYPE();
-	lfd = CU_KEEP(self, cu_listener(_metadata, variant->type, CU_PORT_ANY, 64, &port));
+	lfd = cu_listener(_metadata, variant->type, CU_PORT_ANY, 64, &port);
 	cu_set_nonblock(_metadata, lfd, true);
 
 	for (k = 1; k < MAX_NTH; k++) {
-		c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+		c = cu_socket(_metadata, variant->type);
 		fi_nth(self, k);
 		ret = cu_try_connect(c, port);
 		err = ret;
@@ -469,7 +465,7 @@ TEST_F(failslab, each_allocation_of_connect_and_accept_fails_cleanly)
 
 	for (k = 1; k < MAX_NTH; k++) {
 		if (!pending) {
-			c = CU_KEEP(self, cu_client(_metadata, variant->type, port));
+			c = cu_client(_metadata, variant->type, port);
 			pending++;
 			queued++;
 		}
@@ -526,14 +522,14 @@ TEST_F(failslab, each_allocation_of_send_and_recv_fails_cleanly)
 
 	REQUIRE_FAILSLAB();
 	if (variant->type == SOCK_DGRAM) {
-		rx = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+		rx = cu_socket(_metadata, SOCK_DGRAM);
 		port = cu_bind(_metadata, rx, CU_PORT_ANY);
-		tx = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+		tx = cu_socket(_metadata, SOCK_DGRAM);
 		ASSERT_EQ(0, cu_try_connect(tx, port));
 	} else {
-		lfd = CU_KEEP(self, cu_listener(_metadata, variant->type, CU_PORT_ANY, 2, &port));
-		tx = CU_KEEP(self, cu_client(_metadata, variant->type, port));
-		rx = CU_KEEP(self, cu_accept(_metadata, lfd));
+		lfd = cu_listener(_metadata, variant->type, CU_PORT_ANY, 2, &port);
+		tx = cu_client(_metadata, variant->type, port);
+		rx = cu_accept(_metadata, lfd);
 	}
 
 	for (k = 1; k < MAX_NTH; k++) {
@@ -694,9 +690,9 @@ TEST_F(failslab, each_allocation_of_dgram_sendto_fails_cleanly)
 	REQUIRE_FAILSLAB();
 	if (variant->type != SOCK_DGRAM)
 		SKIP(return, "SOCK_DGRAM only");
-	rx = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+	rx = cu_socket(_metadata, SOCK_DGRAM);
 	port = cu_bind(_metadata, rx, CU_PORT_ANY);
-	tx = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));	/* unbound: autobinds */
+	tx = cu_socket(_metadata, SOCK_DGRAM);	/* unbound: autobinds */
 	for (k = 1; k < MAX_NTH; k++) {
 		struct sockaddr_cu to = cu_addr(port);
 

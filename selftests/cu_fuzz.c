@@ -19,6 +19,15 @@
  * sockets. Where the kernel has failslab (the debug kernel), some calls
  * also run with one of their slab allocations failing (fail-nth).
  *
+ * The first slots of that table are shared on purpose ("hot"): connected
+ * pairs and listeners on which all threads make well-formed calls at
+ * once: sends of mixed sizes (1 to 1024 bytes, up to 16 KiB, up to 64 KiB)
+ * while others receive with MSG_PEEK, MSG_WAITALL or SO_RCVLOWAT, change
+ * SO_SNDBUF/SO_RCVBUF, shut down, close, accept (blocking), connect and
+ * listen again. This is what finds races between threads sharing one
+ * socket: a reader peeking while another takes the data, senders
+ * sharing the socket's spare skb, accept() racing listen() and connect().
+ *
  * Nothing may block for long: every socket gets 20 ms send and receive
  * timeouts, which the fuzzer never lifts, and poll/epoll waits are short.
  * A round fails when a thread is still inside a call 30 s (debug: 90 s)
@@ -68,8 +77,12 @@
 #include <linux/sockios.h>
 #include <linux/af_custom.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_THREADS	16
 #define TABLE		32		/* sockets shared by the threads */
+#define HOT		6		/* its first slots: see "shared sockets" */
+#define HOT_LISTENER	4
+#define HOT_EXTRA	5
 #define TIMEO_US	20000		/* SO_RCVTIMEO / SO_SNDTIMEO */
 #define BIG		(64 * 1024)
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -313,13 +326,13 @@ static void bound_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* put a new fd in a random slot, closing what was there */
+/* put a new fd in a random slot but a hot one (below), closing what was there */
 static void table_put(struct thread_state *t, int fd)
 {
 	if (fd < 0)
 		return;
 	bound_timeouts(fd);
-	retire(atomic_exchange(&table[pick(t, TABLE)], fd));
+	retire(atomic_exchange(&table[HOT + pick(t, TABLE - HOT)], fd));
 }
 
 /* ---- fail-nth around one call ------------------------------------------------- */
@@ -784,6 +797,186 @@ static void op_setup(struct thread_state *t)
 	}
 }
 
+/* ---- shared sockets: well-formed calls of several threads on the same socket ---- */
+
+/*
+ * The first HOT slots of the table are shared on purpose: slots 0-1 and
+ * 2-3 each hold the two ends of a connected pair, slot 4 a listener and
+ * slot 5 what was last accepted from it or connected to it. Every thread
+ * makes well-formed calls there at once: sends of small and large sizes
+ * while others read (with MSG_PEEK, MSG_WAITALL, SO_RCVLOWAT), change the
+ * buffers, shut down, close, accept, connect and listen again. Most data
+ * calls go to the first pair, so two threads meet on one socket often.
+ * Other calls put their new sockets in the other slots only, but the
+ * hostile calls reach these slots too (any_fd() picks from the whole
+ * table).
+ *
+ * Measured against issue 13's bugs (debug kernel, --seconds 60, 4
+ * threads): the peek use-after-free in the second round, about 75 s in
+ * (on the stock kernel an oops about 2 s in); the accept() might_sleep
+ * warning, alone, in the second round, about 65 s in; the spare skb race,
+ * alone, not in 3 rounds (cu_race's senders test finds it).
+ */
+
+/* a slot of one of the two pairs, mostly of the first */
+static int hot_slot(struct thread_state *t)
+{
+	return chance(t, 60) ? (int)pick(t, 2) : (int)pick(t, 4);
+}
+
+static int hot_fd(struct thread_state *t)
+{
+	return atomic_load(&table[hot_slot(t)]);
+}
+
+/* the listener's slot mostly, else any hot one */
+static int hot_listener(struct thread_state *t)
+{
+	return atomic_load(&table[chance(t, 80) ? HOT_LISTENER : (int)pick(t, HOT)]);
+}
+
+/* put fd in hot slot i, retiring what was there */
+static void hot_put(int i, int fd)
+{
+	if (fd < 0)
+		return;
+	bound_timeouts(fd);
+	retire(atomic_exchange(&table[i], fd));
+}
+
+/* the sizes a sender mixes: mostly small messages, some spanning pages */
+static size_t hot_len(struct thread_state *t)
+{
+	if (chance(t, 60))
+		return 1 + pick(t, 1024);
+	if (chance(t, 75))
+		return 1025 + pick(t, 16384 - 1024);
+	return 1 + pick(t, BIG);
+}
+
+/* a listener, a client connected to it and the accepted socket: a hot pair */
+static void op_hot_pair(struct thread_state *t)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+	struct sockaddr_cu a = { .scu_family = family };
+	socklen_t alen = sizeof(a);
+	int type = types[pick(t, 2)], lfd, c = -1, s = -1, pair;
+
+	lfd = socket(family, type, 0);
+	if (lfd < 0)
+		return;
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1 + pick(t, 8)) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen))
+		goto out;
+	c = socket(family, type, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)))
+		goto out;
+	s = accept4(lfd, NULL, NULL, 0);
+	if (s < 0)
+		goto out;
+	atomic_fetch_add(&n_connects, 1);
+	atomic_fetch_add(&n_accepts, 1);
+	pair = 2 * pick(t, 2);
+	hot_put(pair, c);
+	hot_put(pair + 1, s);
+	c = -1;
+	s = -1;
+	if (chance(t, 50)) {
+		hot_put(HOT_LISTENER, lfd);	/* for accept, connect, listen */
+		lfd = -1;
+	}
+out:
+	close(lfd);
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+}
+
+static void op_hot_send(struct thread_state *t)
+{
+	size_t len = hot_len(t);
+
+	count(&n_sent, send(hot_fd(t), good + pick(t, BIG - len + 1), len,
+			    MSG_NOSIGNAL | (chance(t, 40) ? MSG_DONTWAIT : 0)));
+}
+
+static void op_hot_recv(struct thread_state *t)
+{
+	static const int flags[] = { 0, MSG_PEEK, MSG_WAITALL, MSG_PEEK | MSG_WAITALL,
+				     MSG_DONTWAIT, MSG_PEEK | MSG_DONTWAIT, MSG_TRUNC };
+	size_t len = hot_len(t);
+	int fd = hot_fd(t), lowat;
+
+	if (chance(t, 15)) {
+		lowat = chance(t, 50) ? 1 : 1 + (int)pick(t, 8192);
+		setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	}
+	count(&n_received, recv(fd, good + pick(t, BIG - len + 1), len,
+				flags[pick(t, ARRAY_SIZE(flags))]));
+}
+
+/* buffers, shutdown, close and listen on a hot socket */
+static void op_hot_ctl(struct thread_state *t)
+{
+	static const int sizes[] = { 1, 2048, 4096, 16384, 65536, 1 << 20, 4 << 20 };
+	static const int opts[] = { SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE };
+	int fd = hot_fd(t), val = sizes[pick(t, ARRAY_SIZE(sizes))];
+
+	switch (pick(t, 6)) {
+	case 0:
+	case 1:
+		setsockopt(fd, SOL_SOCKET, opts[pick(t, 4)], &val, sizeof(val));
+		break;
+	case 2:
+		shutdown(fd, pick(t, 3));
+		break;
+	case 3:
+		retire(atomic_exchange(&table[pick(t, HOT)], -1));
+		break;
+	default:
+		listen(hot_listener(t), 1 + pick(t, 8));
+		break;
+	}
+}
+
+/* accept on the hot listener (a blocking one waits its 20 ms) */
+static void op_hot_accept(struct thread_state *t)
+{
+	int fd = accept4(hot_listener(t), NULL, NULL, chance(t, 30) ? SOCK_NONBLOCK : 0);
+
+	if (fd >= 0) {
+		atomic_fetch_add(&n_accepts, 1);
+		hot_put(HOT_EXTRA, fd);
+	}
+}
+
+/* connect to the hot listener's port, with a socket of its type */
+static void op_hot_connect(struct thread_state *t)
+{
+	struct sockaddr_cu a;
+	socklen_t alen = sizeof(a), tlen = sizeof(int);
+	int fd = hot_listener(t), type, c;
+
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen))
+		return;
+	c = socket(family, type, 0);
+	if (c < 0)
+		return;
+	bound_timeouts(c);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		close(c);
+		return;
+	}
+	atomic_fetch_add(&n_connects, 1);
+	if (chance(t, 30)) {
+		close(c);	/* leaves a pending connection without a client */
+		return;
+	}
+	hot_put(HOT_EXTRA, c);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct thread_state *t);
@@ -805,6 +998,12 @@ static const struct {
 	{ "getname", op_names, 3 },
 	{ "misc", op_misc, 5 },
 	{ "setup", op_setup, 14 },
+	{ "hot_pair", op_hot_pair, 2 },
+	{ "hot_send", op_hot_send, 14 },
+	{ "hot_recv", op_hot_recv, 14 },
+	{ "hot_ctl", op_hot_ctl, 4 },
+	{ "hot_accept", op_hot_accept, 5 },
+	{ "hot_connect", op_hot_connect, 6 },
 };
 
 #define NOPS	(sizeof(ops) / sizeof(ops[0]))

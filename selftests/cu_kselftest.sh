@@ -3,8 +3,8 @@
 # shellcheck shell=dash
 #
 # The kernel's own kselftest runner on af_custom, as TAP: run_kselftest.sh
-# from an installation that kselftest_install.sh made (make check does it
-# on the host, in a kernel tree with selftests/ copied to
+# from an installation that kselftest_install.sh made (make check-packaging
+# does it on the host, in a kernel tree with selftests/ copied to
 # tools/testing/selftests/af_custom), listing the af_custom collection and
 # running one of its programs, with the module loaded.
 #
@@ -19,7 +19,7 @@
 # drops that option.
 #
 # Exit status: 0 all passed, 1 a test failed, 4 (kselftest skip) no
-# installation (outside make check).
+# installation (outside make check-packaging).
 
 # shellcheck source-path=SCRIPTDIR source=cu_lib.sh
 . "$(dirname "$0")/cu_lib.sh"
@@ -87,7 +87,7 @@ t_runs_test() {
 
 echo "TAP version 13"
 if [ ! -x "$INST/run_kselftest.sh" ]; then
-	echo "1..0 # SKIP no kselftest installation in $INST (make check makes one)"
+	echo "1..0 # SKIP no kselftest installation in $INST (make check-packaging makes one)"
 	exit $KSFT_SKIP
 fi
 echo "1..2"

@@ -11,13 +11,22 @@
 
 #define PORT	4000U
 
+/* close the n first fds of fds[] */
+static void close_all(int *fds, int *n)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	*n = 0;
+}
+
 FIXTURE(listen)
 {
 	int lfd;
 	int cl[CU_MAX_FDS];	/* clients in connect order */
 	int ncl;
-	int fds[CU_MAX_FDS];	/* everything else to close */
-	int nfds;
 	bool isolated;
 };
 
@@ -26,7 +35,6 @@ CU_VARIANTS_CONNECTED(listen);
 FIXTURE_SETUP(listen)
 {
 	self->ncl = 0;
-	self->nfds = 0;
 	self->isolated = cu_setup();
 	self->lfd = cu_socket(_metadata, variant->type);
 }
@@ -34,8 +42,7 @@ FIXTURE_SETUP(listen)
 FIXTURE_TEARDOWN(listen)
 {
 	cu_close_fd(&self->lfd);
-	cu_close_all(self->cl, &self->ncl);
-	cu_close_all(self->fds, &self->nfds);
+	close_all(self->cl, &self->ncl);
 }
 
 /* connect n more clients to port; client i sends "client-i" at once */
@@ -74,7 +81,7 @@ static int expect_accept_client(struct __test_metadata *_metadata,
 				FIXTURE_DATA(listen) *self, int idx)
 {
 	char msg[32];
-	int a = CU_KEEP(self, cu_accept(_metadata, self->lfd));
+	int a = cu_accept(_metadata, self->lfd);
 
 	ASSERT_EQ(cu_local_port(_metadata, self->cl[idx]), cu_peer_port(_metadata, a)) {
 		TH_LOG("accept did not return client %d", idx);
@@ -113,7 +120,7 @@ static void check_capacity(struct __test_metadata *_metadata,
 		add_clients(_metadata, self, type, port, 1, sockflags);
 		ASSERT_EQ(i + 1, cu_pending(self->lfd));
 	}
-	cu_expect_refused(_metadata, CU_FDS(self), type, port);
+	cu_expect_refused(_metadata, type, port);
 	ASSERT_EQ(expect, cu_pending(self->lfd));
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ((__u64)expect, st.queued);
@@ -129,8 +136,8 @@ static void check_capacity(struct __test_metadata *_metadata,
 
 TEST_F(listen, connected_client_eisconn)
 {
-	int srv = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 4, NULL));
-	int c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	int srv = cu_listener(_metadata, variant->type, PORT, 4, NULL);
+	int c = cu_client(_metadata, variant->type, PORT);
 
 	ASSERT_EQ(-1, listen(c, 4));
 	ASSERT_EQ(EISCONN, errno);
@@ -140,11 +147,11 @@ TEST_F(listen, connected_client_eisconn)
 
 TEST_F(listen, accepted_socket_eisconn)
 {
-	int srv = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 4, NULL));
+	int srv = cu_listener(_metadata, variant->type, PORT, 4, NULL);
 	int a;
 
-	CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-	a = CU_KEEP(self, cu_accept(_metadata, srv));
+	cu_client(_metadata, variant->type, PORT);
+	a = cu_accept(_metadata, srv);
 	ASSERT_EQ(-1, listen(a, 4));
 	ASSERT_EQ(EISCONN, errno);
 }
@@ -191,7 +198,7 @@ static int reuse_bound(struct __test_metadata *_metadata, int fd, __u32 port)
 
 TEST_F(listen, reuseaddr_twin_of_a_listener_eaddrinuse)
 {
-	int twin = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int twin = cu_socket(_metadata, variant->type);
 
 	reuse_bound(_metadata, self->lfd, PORT);
 	reuse_bound(_metadata, twin, PORT);
@@ -206,7 +213,7 @@ TEST_F(listen, reuseaddr_twin_of_a_listener_eaddrinuse)
 
 TEST_F(listen, reuseaddr_twin_listens_once_listener_closed)
 {
-	int twin = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int twin = cu_socket(_metadata, variant->type);
 
 	reuse_bound(_metadata, self->lfd, PORT);
 	reuse_bound(_metadata, twin, PORT);
@@ -219,7 +226,7 @@ TEST_F(listen, reuseaddr_twin_listens_once_listener_closed)
 
 TEST_F(listen, reuseaddr_twin_listens_once_listener_shut_down)
 {
-	int twin = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int twin = cu_socket(_metadata, variant->type);
 
 	reuse_bound(_metadata, self->lfd, PORT);
 	reuse_bound(_metadata, twin, PORT);
@@ -259,8 +266,8 @@ TEST_F(listen, backlog_negative_becomes_somaxconn)
 TEST_F(listen, backlog_above_somaxconn_becomes_somaxconn)
 {
 	int max = cu_somaxconn();
-	int b = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	int c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	int b = cu_socket(_metadata, variant->type);
+	int c = cu_socket(_metadata, variant->type);
 
 	ASSERT_LT(0, max);
 	cu_bind(_metadata, self->lfd, PORT);
@@ -320,7 +327,7 @@ TEST_F(listen, grow_admits_more_and_touches_nothing)
 	struct cu_listen_stats st;
 
 	listen_with_clients(_metadata, self, variant->type, 2, 2);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 
 	ASSERT_EQ(0, listen(self->lfd, 4));
 	ASSERT_EQ(4, cu_backlog(self->lfd));
@@ -328,7 +335,7 @@ TEST_F(listen, grow_admits_more_and_touches_nothing)
 	cu_expect_healthy(_metadata, self->cl[0]);
 	cu_expect_healthy(_metadata, self->cl[1]);
 	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(4ULL, st.queued);
@@ -349,7 +356,7 @@ TEST_F(listen, equal_backlog_changes_nothing)
 	ASSERT_EQ(0, listen(self->lfd, 3));
 	ASSERT_EQ(3, cu_backlog(self->lfd));
 	ASSERT_EQ(3, cu_pending(self->lfd));
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(0ULL, st.reset_shrink);
 	for (i = 0; i < 3; i++)
@@ -372,7 +379,7 @@ TEST_F(listen, shrink_above_pending_resets_nothing)
 	cu_expect_healthy(_metadata, self->cl[1]);
 	/* the new, smaller capacity is exact */
 	add_clients(_metadata, self, variant->type, PORT, 1, 0);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 }
 
 TEST_F(listen, shrink_resets_newest)
@@ -435,7 +442,7 @@ TEST_F(listen, shrink_leaves_the_queue_full)
 
 	listen_with_clients(_metadata, self, variant->type, 4, 4);
 	ASSERT_EQ(0, listen(self->lfd, 2));
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 	cu_stats(_metadata, self->lfd, &st);
 	ASSERT_EQ(1ULL, st.refused_full);
 	ASSERT_EQ(2ULL, st.reset_shrink);
@@ -449,7 +456,7 @@ TEST_F(listen, shrink_then_grow_admits_again)
 	ASSERT_EQ(3, cu_backlog(self->lfd));
 	ASSERT_EQ(1, cu_pending(self->lfd));
 	add_clients(_metadata, self, variant->type, PORT, 2, 0);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 	expect_accept_client(_metadata, self, 0);
 	expect_accept_client(_metadata, self, 3);
 	expect_accept_client(_metadata, self, 4);
@@ -491,7 +498,7 @@ TEST_F(listen, stats_kept_across_backlog_changes)
 	struct cu_listen_stats st;
 
 	listen_with_clients(_metadata, self, variant->type, 2, 2);
-	cu_expect_refused(_metadata, CU_FDS(self), variant->type, PORT);
+	cu_expect_refused(_metadata, variant->type, PORT);
 	expect_accept_client(_metadata, self, 0);
 	ASSERT_EQ(0, listen(self->lfd, 4));
 	cu_stats(_metadata, self->lfd, &st);

@@ -12,8 +12,6 @@
 
 FIXTURE(netns)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 };
 
@@ -21,13 +19,11 @@ CU_VARIANTS_ALL(netns);
 
 FIXTURE_SETUP(netns)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
 }
 
 FIXTURE_TEARDOWN(netns)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* a socket waiting on PORT: a listener, or a bound DGRAM socket */
@@ -54,9 +50,9 @@ TEST_F(netns, other_netns_does_not_see_the_port)
 	int srv, c;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	srv = CU_KEEP(self, server(_metadata, variant->type));
+	srv = server(_metadata, variant->type);
 	enter_new_netns(_metadata);
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, PORT));
 	if (variant->type != SOCK_DGRAM) {
 		ASSERT_EQ(0, cu_pending(srv));
@@ -68,12 +64,12 @@ TEST_F(netns, other_netns_can_bind_and_use_the_same_port)
 	int srv, srv2, c, dup;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	srv = CU_KEEP(self, server(_metadata, variant->type));
+	srv = server(_metadata, variant->type);
 	enter_new_netns(_metadata);
-	srv2 = CU_KEEP(self, server(_metadata, variant->type));
-	dup = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	srv2 = server(_metadata, variant->type);
+	dup = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(EADDRINUSE, cu_try_bind(dup, PORT));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(0, cu_try_connect(c, PORT));
 	if (variant->type != SOCK_DGRAM) {
 		ASSERT_EQ(1, cu_pending(srv2));
@@ -86,8 +82,8 @@ TEST_F(netns, socket_keeps_the_netns_it_was_created_in)
 	int srv, c;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	srv = CU_KEEP(self, server(_metadata, variant->type));
-	c = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	srv = server(_metadata, variant->type);
+	c = cu_socket(_metadata, variant->type);
 	enter_new_netns(_metadata);
 	/* created before the unshare: still sees the old netns's port */
 	ASSERT_EQ(0, cu_try_connect(c, PORT));
@@ -101,10 +97,10 @@ TEST_F(netns, autobind_ports_are_per_netns)
 	int a, b;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	a = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	a = cu_socket(_metadata, variant->type);
 	cu_bind(_metadata, a, CU_PORT_ANY);
 	enter_new_netns(_metadata);
-	b = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	b = cu_socket(_metadata, variant->type);
 	/* the port taken in the first netns is free here */
 	ASSERT_EQ(0, cu_try_bind(b, cu_local_port(_metadata, a)));
 }
@@ -122,7 +118,7 @@ TEST_F(netns, netns_exit_with_open_sockets)
 		if (pid == 0) {
 			int srv, c;
 
-			alarm(CU_WATCHDOG_SECS);
+			alarm(CU_CHILD_SECS);
 			if (unshare(CLONE_NEWNET))
 				_exit(2);
 			srv = socket(cu_family(), variant->type, 0);
@@ -155,8 +151,6 @@ TEST_F(netns, netns_exit_with_open_sockets)
 
 FIXTURE(netns_listen)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 };
 
@@ -164,13 +158,11 @@ CU_VARIANTS_CONNECTED(netns_listen);
 
 FIXTURE_SETUP(netns_listen)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
 }
 
 FIXTURE_TEARDOWN(netns_listen)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 TEST_F(netns_listen, backlog_clamped_by_somaxconn_of_the_socket_netns)
@@ -179,11 +171,11 @@ TEST_F(netns_listen, backlog_clamped_by_somaxconn_of_the_socket_netns)
 
 	CU_REQUIRE_NETNS(self->isolated);
 	ASSERT_EQ(0, cu_set_somaxconn(3));
-	old = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	old = cu_socket(_metadata, variant->type);
 	cu_bind(_metadata, old, PORT);
 	enter_new_netns(_metadata);
 	ASSERT_LT(3, cu_somaxconn());
-	young = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	young = cu_socket(_metadata, variant->type);
 	cu_bind(_metadata, young, PORT);
 
 	/* called from the new netns: each socket uses its own netns's value */

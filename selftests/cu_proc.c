@@ -256,19 +256,15 @@ static void expect_deltas_since(struct __test_metadata *_metadata, const struct 
 FIXTURE(proc)
 {
 	bool isolated;
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_SETUP(proc)
 {
-	self->nfds = 0;
 	self->isolated = cu_setup();
 }
 
 FIXTURE_TEARDOWN(proc)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 TEST_F(proc, header_line_names_the_columns)
@@ -297,7 +293,7 @@ TEST_F(proc, listener_line_shows_backlog_and_pending)
 	struct proc_sock *s;
 	int lfd;
 
-	lfd = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 3, NULL));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 3, NULL);
 	read_socks(_metadata, &t);
 	s = line_of(_metadata, &t, lfd);
 	ASSERT_STREQ("stream", s->type);
@@ -309,8 +305,8 @@ TEST_F(proc, listener_line_shows_backlog_and_pending)
 	ASSERT_EQ(0, s->rxq);
 	ASSERT_EQ(0, s->txq);
 
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+	cu_client(_metadata, SOCK_STREAM, PORT);
+	cu_client(_metadata, SOCK_STREAM, PORT);
 	read_socks(_metadata, &t);
 	s = line_of(_metadata, &t, lfd);
 	ASSERT_EQ(3U, s->backlog);
@@ -327,13 +323,13 @@ TEST_F(proc, pending_server_sides_listed_with_the_listeners_port)
 {
 	struct proc_table t;
 	struct proc_sock *s;
-	int c1, c2, a;
+	int lfd, c1, c2, a;
 	__u32 p1, p2;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	c1 = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	c2 = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	c1 = cu_client(_metadata, SOCK_STREAM, PORT);
+	c2 = cu_client(_metadata, SOCK_STREAM, PORT);
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);
 	/* data sent before accept waits on the pending server side */
@@ -356,7 +352,7 @@ TEST_F(proc, pending_server_sides_listed_with_the_listeners_port)
 	}
 
 	/* accepted: the same line, now with the new descriptor's inode */
-	a = CU_KEEP(self, cu_accept(_metadata, self->fds[0]));
+	a = cu_accept(_metadata, lfd);
 	read_socks(_metadata, &t);
 	ASSERT_EQ(5, t.n);
 	s = line_of(_metadata, &t, a);
@@ -372,12 +368,12 @@ TEST_F(proc, established_pair_queues_match_siocinq_siocoutq)
 	struct proc_table t;
 	struct proc_sock *sc, *sa;
 	char buf[200];
-	int c, a;
+	int lfd, c, a;
 	__u32 pc;
 
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	c = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	a = CU_KEEP(self, cu_accept(_metadata, self->fds[0]));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	c = cu_client(_metadata, SOCK_STREAM, PORT);
+	a = cu_accept(_metadata, lfd);
 	pc = cu_local_port(_metadata, c);
 	memset(buf, 'q', sizeof(buf));
 	ASSERT_EQ(100, send(c, buf, 100, MSG_DONTWAIT));
@@ -402,9 +398,8 @@ TEST_F(proc, established_pair_queues_match_siocinq_siocoutq)
 	ASSERT_EQ(cu_ioctl_int(_metadata, a, SIOCOUTQ), sa->txq);
 }
 
-/* a socket created with the fsuid OTHER_UID, kept */
-static int other_uid_socket(struct __test_metadata *_metadata, FIXTURE_DATA(proc) *self,
-			    int type)
+/* a socket created with the fsuid OTHER_UID */
+static int other_uid_socket(struct __test_metadata *_metadata, int type)
 {
 	int fd;
 
@@ -412,7 +407,7 @@ static int other_uid_socket(struct __test_metadata *_metadata, FIXTURE_DATA(proc
 	fd = socket(cu_family(), type, 0);
 	ASSERT_EQ(0, seteuid(0));
 	ASSERT_LE(0, fd);
-	return CU_KEEP(self, fd);
+	return fd;
 }
 
 TEST_F(proc, uid_and_inode_match_the_socket)
@@ -423,9 +418,9 @@ TEST_F(proc, uid_and_inode_match_the_socket)
 	ssize_t n;
 	int mine, other;
 
-	mine = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
+	mine = cu_socket(_metadata, SOCK_STREAM);
 	/* a socket inode belongs to the fsuid that created it */
-	other = other_uid_socket(_metadata, self, SOCK_DGRAM);
+	other = other_uid_socket(_metadata, SOCK_DGRAM);
 
 	read_socks(_metadata, &t);
 	s = line_of(_metadata, &t, mine);
@@ -455,8 +450,8 @@ TEST_F(proc, uid_munged_into_the_readers_user_namespace)
 	struct proc_table t;
 	int root, other, fd;
 
-	root = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
-	other = other_uid_socket(_metadata, self, SOCK_STREAM);
+	root = cu_socket(_metadata, SOCK_STREAM);
+	other = other_uid_socket(_metadata, SOCK_STREAM);
 
 	if (unshare(CLONE_NEWUSER))
 		SKIP(return, "unshare(CLONE_NEWUSER): %s", strerror(errno));
@@ -492,7 +487,7 @@ TEST_F(proc, closed_sockets_disappear)
 
 	/* a listener closed with a pending connection: both lines go */
 	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
-	c = CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+	c = cu_client(_metadata, SOCK_STREAM, PORT);
 	read_socks(_metadata, &t);
 	ASSERT_EQ(3, t.n);
 	close(lfd);
@@ -507,16 +502,16 @@ TEST_F(proc, reader_in_another_netns_sees_only_its_own_sockets)
 	int lfd, old_fd, mine;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	lfd = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	old_fd = CU_KEEP(self, open_proc(_metadata, PROC_SOCKS));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	cu_client(_metadata, SOCK_STREAM, PORT);
+	old_fd = open_proc(_metadata, PROC_SOCKS);
 
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	read_socks(_metadata, &t);
 	ASSERT_EQ(0, t.n) {
 		TH_LOG("a new netns lists %d sockets of its parent", t.n);
 	}
-	mine = CU_KEEP(self, cu_socket(_metadata, SOCK_SEQPACKET));
+	mine = cu_socket(_metadata, SOCK_SEQPACKET);
 	read_socks(_metadata, &t);
 	ASSERT_EQ(1, t.n);
 	ASSERT_EQ(ino_of(_metadata, mine), t.s[0].ino);
@@ -548,13 +543,13 @@ TEST_F(proc, stat_queued_and_accepted_count_connections)
 	int lfd, i;
 
 	read_stats(_metadata, &before);
-	lfd = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
-	CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, PORT, 4, NULL));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
-	CU_KEEP(self, cu_client(_metadata, SOCK_SEQPACKET, PORT));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
+	cu_listener(_metadata, SOCK_SEQPACKET, PORT, 4, NULL);
+	cu_client(_metadata, SOCK_STREAM, PORT);
+	cu_client(_metadata, SOCK_STREAM, PORT);
+	cu_client(_metadata, SOCK_SEQPACKET, PORT);
 	for (i = 0; i < 2; i++) {
-		CU_KEEP(self, cu_accept(_metadata, lfd));
+		cu_accept(_metadata, lfd);
 	}
 	expect_deltas_since(_metadata, &before, d);
 }
@@ -566,10 +561,10 @@ TEST_F(proc, stat_refused_full_counts_connects_to_a_full_queue)
 	int i;
 
 	read_stats(_metadata, &before);
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 1, NULL));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+	cu_listener(_metadata, SOCK_STREAM, PORT, 1, NULL);
+	cu_client(_metadata, SOCK_STREAM, PORT);
 	for (i = 0; i < 2; i++) {
-		int c = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
+		int c = cu_socket(_metadata, SOCK_STREAM);
 
 		ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, PORT));
 	}
@@ -589,14 +584,14 @@ TEST_F(proc, stat_refused_no_listener_counts_connects_to_nobody)
 	unsigned int i;
 	int bound, shut, c;
 
-	bound = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
+	bound = cu_socket(_metadata, SOCK_STREAM);
 	cu_bind(_metadata, bound, PORT);
-	shut = CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, PORT + 1, 4, NULL));
+	shut = cu_listener(_metadata, SOCK_SEQPACKET, PORT + 1, 4, NULL);
 	ASSERT_EQ(0, shutdown(shut, SHUT_RDWR));
 
 	read_stats(_metadata, &before);
 	for (i = 0; i < ARRAY_SIZE(to); i++) {
-		c = CU_KEEP(self, cu_socket(_metadata, to[i].type));
+		c = cu_socket(_metadata, to[i].type);
 		ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, to[i].port));
 	}
 	expect_deltas_since(_metadata, &before, d);
@@ -609,9 +604,9 @@ TEST_F(proc, stat_reset_shrink_counts_dropped_connections)
 	int lfd, i;
 
 	read_stats(_metadata, &before);
-	lfd = CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL));
+	lfd = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
 	for (i = 0; i < 4; i++) {
-		CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+		cu_client(_metadata, SOCK_STREAM, PORT);
 	}
 	ASSERT_EQ(0, listen(lfd, 1));
 	ASSERT_EQ(0, listen(lfd, 1));	/* equal: no change */
@@ -626,12 +621,12 @@ TEST_F(proc, stat_reset_close_counts_close_and_shutdown)
 
 	read_stats(_metadata, &before);
 	l1 = cu_listener(_metadata, SOCK_STREAM, PORT, 4, NULL);
-	l2 = CU_KEEP(self, cu_listener(_metadata, SOCK_SEQPACKET, PORT, 4, NULL));
+	l2 = cu_listener(_metadata, SOCK_SEQPACKET, PORT, 4, NULL);
 	for (i = 0; i < 2; i++) {
-		CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+		cu_client(_metadata, SOCK_STREAM, PORT);
 	}
 	for (i = 0; i < 3; i++) {
-		CU_KEEP(self, cu_client(_metadata, SOCK_SEQPACKET, PORT));
+		cu_client(_metadata, SOCK_SEQPACKET, PORT);
 	}
 	close(l1);
 	ASSERT_EQ(0, shutdown(l2, SHUT_RD));
@@ -645,13 +640,13 @@ TEST_F(proc, stat_counters_are_per_netns)
 	int old_fd, c, i;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	old_fd = CU_KEEP(self, open_proc(_metadata, PROC_STAT));
+	old_fd = open_proc(_metadata, PROC_STAT);
 	read_stats_fd(_metadata, old_fd, &before);
-	CU_KEEP(self, cu_listener(_metadata, SOCK_STREAM, PORT, 1, NULL));
-	CU_KEEP(self, cu_client(_metadata, SOCK_STREAM, PORT));
+	cu_listener(_metadata, SOCK_STREAM, PORT, 1, NULL);
+	cu_client(_metadata, SOCK_STREAM, PORT);
 
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	c = CU_KEEP(self, cu_socket(_metadata, SOCK_STREAM));
+	c = cu_socket(_metadata, SOCK_STREAM);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c, PORT));
 	/* here: only this netns's refusal, not the parent's connection */
 	read_stats(_metadata, &child);
@@ -669,8 +664,6 @@ TEST_F(proc, stat_counters_are_per_netns)
 
 FIXTURE(proc_types)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_VARIANT(proc_types)
@@ -699,33 +692,30 @@ FIXTURE_VARIANT_ADD(proc_types, dgram)
 
 FIXTURE_SETUP(proc_types)
 {
-	self->nfds = 0;
 	cu_setup();
 }
 
 FIXTURE_TEARDOWN(proc_types)
 {
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /*
- * *a on PORT and *c connected to it (kept): a DGRAM socket bound there, or
+ * *a on PORT and *c connected to it: a DGRAM socket bound there, or
  * the accepted socket of a listener there.
  */
-static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(proc_types) *self,
-		      int type, int *c, int *a)
+static void make_pair(struct __test_metadata *_metadata, int type, int *c, int *a)
 {
 	int lfd;
 
 	if (type == SOCK_DGRAM) {
-		*a = CU_KEEP(self, cu_socket(_metadata, SOCK_DGRAM));
+		*a = cu_socket(_metadata, SOCK_DGRAM);
 		cu_bind(_metadata, *a, PORT);
-		*c = CU_KEEP(self, cu_client(_metadata, SOCK_DGRAM, PORT));
+		*c = cu_client(_metadata, SOCK_DGRAM, PORT);
 		return;
 	}
-	lfd = CU_KEEP(self, cu_listener(_metadata, type, PORT, 4, NULL));
-	*c = CU_KEEP(self, cu_client(_metadata, type, PORT));
-	*a = CU_KEEP(self, cu_accept(_metadata, lfd));
+	lfd = cu_listener(_metadata, type, PORT, 4, NULL);
+	*c = cu_client(_metadata, type, PORT);
+	*a = cu_accept(_metadata, lfd);
 }
 
 TEST_F(proc_types, unbound_and_bound_sockets_unconn)
@@ -734,8 +724,8 @@ TEST_F(proc_types, unbound_and_bound_sockets_unconn)
 	struct proc_sock *s;
 	int fresh, bound;
 
-	fresh = CU_KEEP(self, cu_socket(_metadata, variant->type));
-	bound = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	fresh = cu_socket(_metadata, variant->type);
+	bound = cu_socket(_metadata, variant->type);
 	cu_bind(_metadata, bound, PORT);
 	read_socks(_metadata, &t);
 
@@ -765,7 +755,7 @@ TEST_F(proc_types, connected_socket_estab_with_peer_port_and_queues)
 	int c, a;
 	__u32 pc;
 
-	make_pair(_metadata, self, variant->type, &c, &a);
+	make_pair(_metadata, variant->type, &c, &a);
 	pc = cu_local_port(_metadata, c);
 	memset(buf, 'p', sizeof(buf));
 	ASSERT_EQ(100, send(c, buf, 100, MSG_DONTWAIT));
@@ -812,7 +802,7 @@ TEST_F(proc_types, rx_queue_counts_every_unread_byte)
 	struct proc_table t;
 	int c, a;
 
-	make_pair(_metadata, self, variant->type, &c, &a);
+	make_pair(_metadata, variant->type, &c, &a);
 	cu_send_str(_metadata, c, "0123456789");
 	cu_send_str(_metadata, c, "01234");
 	read_socks(_metadata, &t);

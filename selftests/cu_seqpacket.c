@@ -11,7 +11,7 @@
  *
  * The listen/connect/accept/close rules of SEQPACKET run as variants in
  * cu_listen.c, cu_connect.c, cu_accept.c and cu_close.c; the flags,
- * options and poll rules shared with SOCK_DGRAM in cu_data_types.c.
+ * options and poll rules shared with the other types in cu_data.c.
  */
 #include "cu_util.h"
 #include <linux/sockios.h>
@@ -24,13 +24,10 @@ FIXTURE(seqpacket)
 	int lfd;
 	__u32 port;
 	int c, a;		/* client and accepted, connected */
-	int fds[CU_MAX_FDS];
-	int nfds;
 };
 
 FIXTURE_SETUP(seqpacket)
 {
-	self->nfds = 0;
 	cu_setup();
 	self->port = cu_pair(_metadata, SOCK_SEQPACKET, PORT, BACKLOG,
 			     &self->lfd, &self->c, &self->a);
@@ -39,7 +36,6 @@ FIXTURE_SETUP(seqpacket)
 FIXTURE_TEARDOWN(seqpacket)
 {
 	cu_close_pair(&self->lfd, &self->c, &self->a);
-	cu_close_all(self->fds, &self->nfds);
 }
 
 /* the next record must be `expect` exactly, whole, without MSG_TRUNC */

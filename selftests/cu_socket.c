@@ -17,7 +17,6 @@ CU_VARIANTS_ALL(socket);
 
 FIXTURE_SETUP(socket)
 {
-	cu_watchdog(CU_WATCHDOG_SECS);
 	self->fd = -1;
 }
 
@@ -120,7 +119,6 @@ FIXTURE_VARIANT_ADD(socket_type, packet)	{ .type = SOCK_PACKET, };
 
 FIXTURE_SETUP(socket_type)
 {
-	cu_watchdog(CU_WATCHDOG_SECS);
 	self->fd = -1;
 }
 

@@ -367,7 +367,6 @@ TEST_F_TIMEOUT(stress, listeners_balance_their_counters, 600)
 	long long start;
 
 	CU_REQUIRE_NETNS(self->isolated);
-	cu_watchdog(secs + 120);	/* instead of the per-test default */
 	for (i = 0; i < SLOTS; i++) {
 		pthread_rwlock_init(&slots[i].lock, NULL);
 		slots[i].type = i % 2 ? SOCK_SEQPACKET : SOCK_STREAM;

@@ -82,8 +82,6 @@ static char *read_file(const char *path, size_t *len)
 
 FIXTURE(trace)
 {
-	int fds[CU_MAX_FDS];
-	int nfds;
 	bool isolated;
 	char inst[96];
 };
@@ -144,7 +142,6 @@ FIXTURE_SETUP(trace)
 	char path[192];
 	int err;
 
-	self->nfds = 0;
 	self->inst[0] = 0;
 	self->isolated = cu_setup();
 	if (!tracefs_mounted())
@@ -180,7 +177,6 @@ FIXTURE_TEARDOWN(trace)
 {
 	char path[192];
 
-	cu_close_all(self->fds, &self->nfds);
 	if (!self->inst[0])
 		return;
 	inst_path(path, sizeof(path), self->inst, "events/af_custom/enable");
@@ -346,14 +342,14 @@ TEST_F(trace, queued_and_accepted)
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 2, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 2, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
-	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-	c2 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	c1 = cu_client(_metadata, variant->type, PORT);
+	c2 = cu_client(_metadata, variant->type, PORT);
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);
-	CU_KEEP(self, cu_accept(_metadata, l));
-	CU_KEEP(self, cu_accept(_metadata, l));
+	cu_accept(_metadata, l);
+	cu_accept(_metadata, l);
 	expect_events(_metadata, self->inst, (const char *const[]){
 		fmt("cu_backlog: port=%u old_backlog=0 new_backlog=2 pending=0%s", PORT, ids),
 		fmt("cu_queued: port=%u peer=%u pending=1%s", PORT, p1, ids),
@@ -371,10 +367,10 @@ TEST_F(trace, refused_full)
 	__u32 p1, p2;
 
 	CU_NEED_TRACEFS(self);
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 1, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 1, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
-	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-	c2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c1 = cu_client(_metadata, variant->type, PORT);
+	c2 = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c2, PORT));
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);	/* autobound by connect() */
@@ -394,13 +390,13 @@ TEST_F(trace, refused_no_listener)
 
 	CU_NEED_TRACEFS(self);
 	listener_ids(_metadata, -1, none, sizeof(none));
-	c1 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c1 = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c1, NOBODY));
 	p1 = cu_local_port(_metadata, c1);
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 3, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 3, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
 	ASSERT_EQ(0, shutdown(l, SHUT_RDWR));
-	c2 = CU_KEEP(self, cu_socket(_metadata, variant->type));
+	c2 = cu_socket(_metadata, variant->type);
 	ASSERT_EQ(ECONNREFUSED, cu_try_connect(c2, PORT));
 	p2 = cu_local_port(_metadata, c2);
 	expect_events(_metadata, self->inst, (const char *const[]){
@@ -418,10 +414,10 @@ TEST_F(trace, shrink_resets_the_newest)
 	__u32 p[4];
 
 	CU_NEED_TRACEFS(self);
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 4, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 4, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
 	for (i = 0; i < 4; i++) {
-		c[i] = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+		c[i] = cu_client(_metadata, variant->type, PORT);
 		p[i] = cu_local_port(_metadata, c[i]);
 	}
 	ASSERT_EQ(0, listen(l, 2));
@@ -448,8 +444,8 @@ TEST_F(trace, close_resets_pending)
 	CU_NEED_TRACEFS(self);
 	l = cu_listener(_metadata, variant->type, PORT, 2, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
-	c1 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
-	c2 = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	c1 = cu_client(_metadata, variant->type, PORT);
+	c2 = cu_client(_metadata, variant->type, PORT);
 	p1 = cu_local_port(_metadata, c1);
 	p2 = cu_local_port(_metadata, c2);
 	ASSERT_EQ(0, close(l));
@@ -471,9 +467,9 @@ TEST_F(trace, backlog_changes)
 
 	CU_NEED_TRACEFS(self);
 	ASSERT_LT(5, max);
-	l = CU_KEEP(self, cu_listener(_metadata, variant->type, PORT, 2, NULL));
+	l = cu_listener(_metadata, variant->type, PORT, 2, NULL);
 	listener_ids(_metadata, l, ids, sizeof(ids));
-	c = CU_KEEP(self, cu_client(_metadata, variant->type, PORT));
+	c = cu_client(_metadata, variant->type, PORT);
 	p = cu_local_port(_metadata, c);
 	ASSERT_EQ(0, listen(l, 5));
 	ASSERT_EQ(0, listen(l, 5));

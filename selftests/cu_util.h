@@ -6,20 +6,16 @@
  * as a list of steps. socket(AF_CUSTOM) failing with EAFNOSUPPORT is a
  * FAILURE (the module is missing), never a skip.
  *
- * Hang protection: every fixture calls cu_setup(), which arms a SIGALRM
- * watchdog (CU_WATCHDOG_SECS, below the harness's own 30 s timeout). A
- * blocking call that should have returned kills the test with a message
- * instead of stalling the VM. Waits for data use MSG_DONTWAIT loops with a
- * deadline, so a broken wakeup is reported by the test that checks wakeups,
- * not by every test that reads.
+ * Hang protection is the harness's timeout (30 s a test, TEST_F_TIMEOUT
+ * for longer ones). Waits for data use MSG_DONTWAIT loops with a deadline,
+ * so a broken wakeup is reported by the test that checks wakeups, not by
+ * every test that reads.
  *
  * Threads never ASSERT (the harness longjmps): they store results for the
  * main thread to check.
  *
- * Fds a helper opens for the rest of the test go to the fixture's list
- * (struct cu_fds, CU_FDS(self)), which its teardown closes. cu_check_*()
- * are whole test bodies: one rule, checked the same way for several socket
- * types by tests of different programs.
+ * Every test runs in a process of its own: the descriptors it opens are
+ * closed when it ends, so tests and helpers need not keep a list of them.
  */
 #ifndef CU_UTIL_H
 #define CU_UTIL_H
@@ -57,7 +53,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#define CU_WATCHDOG_SECS	20	/* per test; harness timeout is 30 */
+#define CU_CHILD_SECS		20	/* a forked helper child's limit (alarm) */
 #define CU_WAIT_MS		5000	/* longest wait for something that must happen */
 #define CU_AT_ONCE_MS		1000	/* "at once", generous for TCG emulation */
 #define CU_MAX_FDS		64
@@ -112,25 +108,7 @@ static inline void cu_sleep_ms(int ms)
 		;
 }
 
-/* ---- watchdog and signals ---------------------------------------------- */
-
-static void __attribute__((unused)) cu_watchdog_fired(int sig)
-{
-	static const char msg[] =
-		"# watchdog: a call that should have returned is still blocked\n";
-
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-		/* nothing more we can do */
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static inline void cu_watchdog(unsigned int secs)
-{
-	signal(SIGALRM, cu_watchdog_fired);
-	alarm(secs);
-}
+/* ---- signals ---------------------------------------------------------- */
 
 static volatile sig_atomic_t cu_sigpipes __attribute__((unused));
 
@@ -169,10 +147,9 @@ static inline bool cu_isolate(void)
 		SKIP(return, "unshare(CLONE_NEWNET) not permitted here"); \
 } while (0)
 
-/* Common fixture set-up: watchdog, SIGPIPE counter, own netns. */
+/* Common fixture set-up: SIGPIPE counter, own netns. */
 static inline bool cu_setup(void)
 {
-	cu_watchdog(CU_WATCHDOG_SECS);
 	cu_catch_sigpipe();
 	return cu_isolate();
 }
@@ -585,42 +562,6 @@ static inline bool cu_join(pthread_t t, int timeout_ms)
 	return pthread_timedjoin_np(t, NULL, &ts) == 0;
 }
 
-/* this process's capability sets into hdr and data[2]; 0 or -errno */
-static inline int cu_capget(struct __user_cap_header_struct *hdr,
-			    struct __user_cap_data_struct *data)
-{
-	hdr->version = _LINUX_CAPABILITY_VERSION_3;
-	hdr->pid = 0;
-	return syscall(SYS_capget, hdr, data) ? -errno : 0;
-}
-
-/* drop one capability from the effective, permitted and inheritable sets */
-static inline int cu_drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct data[2];
-	int err = cu_capget(&hdr, data);
-
-	if (err)
-		return err;
-	data[cap / 32].effective &= ~(1U << (cap % 32));
-	data[cap / 32].permitted &= ~(1U << (cap % 32));
-	data[cap / 32].inheritable &= ~(1U << (cap % 32));
-	if (syscall(SYS_capset, &hdr, data))
-		return -errno;
-	return 0;
-}
-
-static inline bool cu_has_cap(int cap)
-{
-	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct data[2];
-
-	if (cu_capget(&hdr, data))
-		return false;
-	return data[cap / 32].effective & (1U << (cap % 32));
-}
-
 /* net.core.somaxconn of the current netns, -1 if unreadable */
 static inline int cu_somaxconn(void)
 {
@@ -673,35 +614,69 @@ static inline void cu_expect_no_sockets(struct __test_metadata *_metadata)
 	}
 }
 
-/* ---- fds a fixture closes in its teardown ------------------------------ */
+/* ---- the kernel log --------------------------------------------------------- */
 
-/* a fixture's `int fds[CU_MAX_FDS]; int nfds;`, for helpers that keep fds */
-struct cu_fds {
-	int *fds;
-	int *nfds;
+/*
+ * Lines of the kernel log that report a problem (the runner's list, see
+ * scripts/vm.sh): a race test that the debug kernel catches fails by
+ * itself, not only the run's final kernel check.
+ */
+static const char *const cu_kernel_problems[] __attribute__((unused)) = {
+	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
+	"refcount_t", "list_add corruption", "list_del corruption", "UBSAN:",
+	"KASAN:", "soft lockup", "blocked for more than", "detected stall",
+	"Kernel panic", "possible circular locking", "suspicious RCU usage",
+	"inconsistent lock state", "sleeping function called",
+	"do not call blocking ops", "ODEBUG:",
 };
 
-#define CU_FDS(self)	((struct cu_fds){ .fds = (self)->fds, .nfds = &(self)->nfds })
-
-/* remember fd for the fixture's teardown; returns fd */
-static inline int cu_keep(struct __test_metadata *_metadata, struct cu_fds keep, int fd)
+/* /dev/kmsg, positioned after the last record; -1 if unreadable */
+static inline int cu_kmsg_open(void)
 {
-	ASSERT_GT(CU_MAX_FDS, *keep.nfds);
-	keep.fds[(*keep.nfds)++] = fd;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
 	return fd;
 }
 
-#define CU_KEEP(self, fd)	cu_keep(_metadata, CU_FDS(self), (fd))
-
-static inline void cu_close_all(int *fds, int *nfds)
+/* whether one kernel log record (its text after ';') reports a problem */
+static inline bool cu_kmsg_problem(const char *msg)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; i < *nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	*nfds = 0;
+	for (i = 0; i < ARRAY_SIZE(cu_kernel_problems); i++)
+		if (strstr(msg, cu_kernel_problems[i]))
+			return true;
+	return false;
 }
+
+/* The kernel log since cu_kmsg_open() reports no problem (closes kmsg). */
+static inline void cu_expect_kernel_quiet(struct __test_metadata *_metadata, int kmsg)
+{
+	char rec[1024], *msg;
+	int found = 0;
+	ssize_t n;
+
+	while (kmsg >= 0) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: read on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		if (cu_kmsg_problem(msg) && found++ < 8)
+			TH_LOG("kernel: %s", msg);
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+	ASSERT_EQ(0, found);
+}
+
+/* ---- closing ------------------------------------------------------------ */
 
 /* close *fd unless it is -1 already, and make it -1 */
 static inline void cu_close_fd(int *fd)
@@ -760,11 +735,10 @@ static inline __u32 cu_pair(struct __test_metadata *_metadata, int type, __u32 p
 	return bound;
 }
 
-/* a new blocking client of `type` (kept) must be refused at once */
-static inline void cu_expect_refused(struct __test_metadata *_metadata,
-				     struct cu_fds keep, int type, __u32 port)
+/* a new blocking client of `type` must be refused at once */
+static inline void cu_expect_refused(struct __test_metadata *_metadata, int type, __u32 port)
 {
-	int fd = cu_keep(_metadata, keep, cu_socket(_metadata, type));
+	int fd = cu_socket(_metadata, type);
 	long long t0;
 	int err;
 
@@ -897,30 +871,6 @@ static inline size_t cu_send_until_eagain(struct __test_metadata *_metadata, int
 	return total;
 }
 
-/*
- * Fill fd's path to its peer: SO_SNDBUF 4096, chunks until EAGAIN, then
- * single bytes (1-byte messages) until not even one fits. Returns the bytes
- * queued.
- */
-static inline size_t cu_fill(struct __test_metadata *_metadata, int fd, bool whole)
-{
-	size_t total;
-	int val = 4096, i;
-	ssize_t n;
-
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)));
-	total = cu_send_until_eagain(_metadata, fd, whole, 32u << 20);
-	for (i = 0; i < 65536; i++) {
-		n = send(fd, "f", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			break;
-		total += n;
-	}
-	ASSERT_EQ(-1, n);
-	ASSERT_EQ(EAGAIN, errno);
-	return total;
-}
-
 /* read `total` bytes (of a stream or of messages) from fd, bounded */
 static inline void cu_drain(struct __test_metadata *_metadata, int fd, size_t total)
 {
@@ -956,18 +906,6 @@ static inline int cu_small_sndbuf(struct __test_metadata *_metadata, int fd,
 	return sndbuf;
 }
 
-/* the same step on AF_UNIX (ufd) and AF_CUSTOM (cfd): the same bits of mask */
-static inline void cu_poll_step(struct __test_metadata *_metadata, const char *step,
-				int ufd, int cfd, short mask)
-{
-	short u = cu_poll(ufd, mask, 0);
-	short c = cu_poll(cfd, mask, 0);
-
-	ASSERT_EQ(u, c) {
-		TH_LOG("%s: AF_UNIX revents %#x, AF_CUSTOM %#x", step, u, c);
-	}
-}
-
 /* ---- threads that block ---------------------------------------------------- */
 
 /*
@@ -981,43 +919,6 @@ static inline void cu_start_sleeper(struct __test_metadata *_metadata, pthread_t
 	while (!*tid)
 		cu_sleep_ms(1);
 	ASSERT_TRUE(cu_wait_blocked(*tid));
-}
-
-/* `chunks` blocking sends of `chunk` bytes (at most 4096): 'A', 'B', ... */
-struct cu_sender {
-	int fd;
-	int chunks;
-	size_t chunk;
-	int gap_ms;		/* pause between two sends */
-	pid_t wait_tid;		/* if set: wait until this thread sleeps */
-	ssize_t ret;		/* bytes sent, or -1 ... */
-	int err;		/* ... and errno */
-};
-
-static inline void *cu_send_thread(void *arg)
-{
-	struct cu_sender *s = arg;
-	char buf[4096];
-	int i;
-
-	if (s->wait_tid)
-		cu_wait_blocked(s->wait_tid);
-	s->ret = 0;
-	for (i = 0; i < s->chunks; i++) {
-		ssize_t n;
-
-		memset(buf, 'A' + i, sizeof(buf));
-		if (i && s->gap_ms)
-			cu_sleep_ms(s->gap_ms);
-		n = send(s->fd, buf, s->chunk, MSG_NOSIGNAL);
-		if (n < 0) {
-			s->ret = -1;
-			s->err = errno;
-			return NULL;
-		}
-		s->ret += n;
-	}
-	return NULL;
 }
 
 /* a poll() of fd for events, for at most CU_WAIT_MS */
@@ -1047,24 +948,7 @@ static inline void cu_start_poller(struct __test_metadata *_metadata, struct cu_
 	cu_start_sleeper(_metadata, t, cu_poll_thread, p, &p->tid);
 }
 
-/* an epoll_wait() for one event, for at most CU_WAIT_MS */
-struct cu_epoller {
-	int ep;
-	int n;
-	pid_t tid;
-};
-
-static inline void *cu_epoll_thread(void *arg)
-{
-	struct cu_epoller *e = arg;
-	struct epoll_event out;
-
-	e->tid = cu_gettid();
-	e->n = epoll_wait(e->ep, &out, 1, CU_WAIT_MS);
-	return NULL;
-}
-
-/* ---- child processes and credentials --------------------------------------- */
+/* ---- child processes ----------------------------------------------------- */
 
 /* the child exited, with status 0 */
 static inline void cu_expect_exit0(struct __test_metadata *_metadata, pid_t pid)
@@ -1074,322 +958,6 @@ static inline void cu_expect_exit0(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-}
-
-/* a child with other ids; it reports one byte on `rep` and waits on `go` */
-struct cu_child {
-	pid_t pid;
-	int rep[2];		/* child -> parent: one status byte */
-	int go[2];		/* parent -> child: exit now */
-};
-
-/* in the child: report status, wait for the parent, exit */
-static inline void cu_child_done(struct cu_child *ch, char status)
-{
-	char b;
-
-	if (write(ch->rep[1], &status, 1) != 1)
-		_exit(3);
-	if (read(ch->go[0], &b, 1) < 0)
-		_exit(4);
-	_exit(0);
-}
-
-/* fork; the child (ch->pid 0) returns with uid and gid, or reports 'u' */
-static inline void cu_start_child(struct __test_metadata *_metadata, struct cu_child *ch,
-				  uid_t uid, gid_t gid)
-{
-	ASSERT_EQ(0, pipe(ch->rep));
-	ASSERT_EQ(0, pipe(ch->go));
-	ch->pid = fork();
-	ASSERT_LE(0, ch->pid);
-	if (ch->pid == 0) {
-		alarm(CU_WATCHDOG_SECS);
-		if (setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
-			cu_child_done(ch, 'u');
-	}
-}
-
-static inline char cu_child_status(struct __test_metadata *_metadata, struct cu_child *ch)
-{
-	char st = 0;
-
-	ASSERT_EQ(1, read(ch->rep[0], &st, 1));
-	return st;
-}
-
-static inline void cu_end_child(struct __test_metadata *_metadata, struct cu_child *ch)
-{
-	ASSERT_EQ(1, write(ch->go[1], "x", 1));
-	cu_expect_exit0(_metadata, ch->pid);
-}
-
-/* SO_PEERCRED of fd must be pid, uid, gid */
-static inline void cu_expect_peercred(struct __test_metadata *_metadata, int fd,
-				      pid_t pid, uid_t uid, gid_t gid)
-{
-	socklen_t len = sizeof(struct ucred);
-	struct ucred uc;
-
-	memset(&uc, 0xff, sizeof(uc));
-	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len));
-	ASSERT_EQ(sizeof(uc), len);
-	ASSERT_EQ(pid, uc.pid);
-	ASSERT_EQ(uid, uc.uid);
-	ASSERT_EQ(gid, uc.gid);
-}
-
-/* ---- rules every connected pair follows ------------------------------------- */
-
-/*
- * Test bodies shared by cu_data.c (SOCK_STREAM) and cu_data_types.c
- * (SOCK_SEQPACKET, a connected SOCK_DGRAM pair): c and a are the two ends
- * of a connected pair of `type`, a reads what c sends. Fds they make are
- * kept in `keep`.
- */
-
-static inline void cu_check_dontwait_on_empty_eagain(struct __test_metadata *_metadata,
-						     int a)
-{
-	char buf[8];
-	long long t0 = cu_now_ms();
-
-	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
-	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_GT(CU_AT_ONCE_MS, cu_now_ms() - t0);
-}
-
-static inline void cu_check_nonblocking_on_empty_eagain(struct __test_metadata *_metadata,
-							 int a)
-{
-	char buf[8];
-
-	cu_set_nonblock(_metadata, a, true);
-	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), 0));
-	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(-1, read(a, buf, sizeof(buf)));
-	ASSERT_EQ(EAGAIN, errno);
-}
-
-static inline void cu_check_blocking_recv_wakes_on_data(struct __test_metadata *_metadata,
-							 int c, int a)
-{
-	struct cu_sender s = { .fd = c, .chunks = 1, .chunk = 100,
-			       .wait_tid = cu_gettid() };
-	char buf[200];
-	pthread_t t;
-	ssize_t n;
-
-	cu_set_timeo(_metadata, a, SO_RCVTIMEO, CU_WAIT_MS);
-	ASSERT_EQ(0, pthread_create(&t, NULL, cu_send_thread, &s));
-	n = recv(a, buf, sizeof(buf), 0);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	ASSERT_EQ(100, n) {
-		TH_LOG("recv: %s", n < 0 ? strerror(errno) : "EOF");
-	}
-}
-
-static inline void cu_check_rcvtimeo_elapses_eagain(struct __test_metadata *_metadata,
-						    int a)
-{
-	char buf[8];
-	long long t0;
-
-	cu_set_timeo(_metadata, a, SO_RCVTIMEO, 300);
-	t0 = cu_now_ms();
-	ASSERT_EQ(-1, recv(a, buf, sizeof(buf), 0));
-	ASSERT_EQ(EAGAIN, errno);
-	cu_expect_timed_out(_metadata, t0);
-}
-
-static inline void cu_check_full_peer_send_waits_sndtimeo(struct __test_metadata *_metadata,
-							   int c, int type)
-{
-	long long t0;
-
-	cu_fill(_metadata, c, type != SOCK_STREAM);
-	cu_set_timeo(_metadata, c, SO_SNDTIMEO, 300);
-	t0 = cu_now_ms();
-	ASSERT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
-	ASSERT_EQ(EAGAIN, errno);
-	cu_expect_timed_out(_metadata, t0);
-}
-
-static inline void cu_check_blocked_sender_resumes(struct __test_metadata *_metadata,
-						   int c, int a, int type)
-{
-	struct cu_sender s = { .fd = c, .chunks = 16, .chunk = 4096 };
-	size_t total = cu_fill(_metadata, c, type != SOCK_STREAM);
-	pthread_t t;
-
-	cu_set_timeo(_metadata, c, SO_SNDTIMEO, 10000);
-	ASSERT_EQ(0, pthread_create(&t, NULL, cu_send_thread, &s));
-	cu_sleep_ms(100);
-	cu_drain(_metadata, a, total + 16 * 4096);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	ASSERT_EQ(16 * 4096, s.ret) {
-		TH_LOG("blocked send: %s", strerror(s.err));
-	}
-}
-
-static inline void cu_check_poll_pollin_only_when_data(struct __test_metadata *_metadata,
-							int c, int a)
-{
-	ASSERT_EQ(POLLOUT, cu_poll(a, CU_POLL_ALL, 0));
-	cu_send_str(_metadata, c, "x");
-	ASSERT_EQ(POLLIN | POLLOUT, cu_poll(a, CU_POLL_ALL, CU_WAIT_MS));
-}
-
-static inline void cu_check_poll_pollout_not_when_full(struct __test_metadata *_metadata,
-							int c, int a, int type)
-{
-	size_t total;
-
-	ASSERT_EQ(POLLOUT, cu_poll(c, CU_POLL_ALL, 0));
-	total = cu_fill(_metadata, c, type != SOCK_STREAM);
-	ASSERT_EQ(0, cu_poll(c, POLLOUT, 0));
-	cu_drain(_metadata, a, total);
-	ASSERT_EQ(POLLOUT, cu_poll(c, POLLOUT, CU_WAIT_MS));
-}
-
-static inline void cu_check_poll_wakes_reader_on_data(struct __test_metadata *_metadata,
-						      int c, int a)
-{
-	struct cu_poller p;
-	pthread_t t;
-
-	cu_start_poller(_metadata, &p, &t, a, POLLIN);
-	cu_send_str(_metadata, c, "wake");
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(POLLIN, p.revents);
-}
-
-static inline void cu_check_poll_wakes_writer(struct __test_metadata *_metadata,
-					      int c, int a, int type)
-{
-	struct cu_poller p;
-	size_t total;
-	pthread_t t;
-
-	total = cu_fill(_metadata, c, type != SOCK_STREAM);
-	cu_start_poller(_metadata, &p, &t, c, POLLOUT);
-	cu_drain(_metadata, a, total);
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(POLLOUT, p.revents);
-}
-
-static inline void cu_check_epoll_wait_wakes_on_data(struct __test_metadata *_metadata,
-						     struct cu_fds keep, int c, int a)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct cu_epoller e = { .ep = cu_keep(_metadata, keep, epoll_create1(0)) };
-	pthread_t t;
-
-	ASSERT_LE(0, e.ep);
-	ASSERT_EQ(0, epoll_ctl(e.ep, EPOLL_CTL_ADD, a, &ev));
-	cu_start_sleeper(_metadata, &t, cu_epoll_thread, &e, &e.tid);
-	cu_send_str(_metadata, c, "wake");
-	ASSERT_TRUE(cu_join(t, CU_WAIT_MS + 1000));
-	ASSERT_EQ(1, e.n);
-}
-
-static inline void cu_check_unknown_msg_flags_accepted(struct __test_metadata *_metadata,
-						       int c, int a)
-{
-	char buf[8];
-
-	ASSERT_EQ(1, send(c, "u", 1, CU_UNKNOWN_MSG_FLAG | MSG_NOSIGNAL));
-	ASSERT_EQ(POLLIN, cu_poll(a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(1, recv(a, buf, sizeof(buf), CU_UNKNOWN_MSG_FLAG));
-	ASSERT_EQ('u', buf[0]);
-}
-
-static inline void cu_check_recv_into_bad_pointer_efault(struct __test_metadata *_metadata,
-							  int c, int a)
-{
-	cu_send_str(_metadata, c, "data");
-	ASSERT_EQ(POLLIN, cu_poll(a, POLLIN, CU_WAIT_MS));
-	ASSERT_EQ(-1, recv(a, cu_bad_ptr, 10, MSG_DONTWAIT));
-	ASSERT_EQ(EFAULT, errno);
-	cu_expect_healthy(_metadata, a);
-}
-
-/* the same steps on an AF_UNIX pair: a closed with unread data resets c */
-static inline void cu_check_poll_after_reset_as_af_unix(struct __test_metadata *_metadata,
-							 struct cu_fds keep, int type,
-							 int c, int *a)
-{
-	int u[2];
-
-	ASSERT_EQ(0, socketpair(AF_UNIX, type, 0, u));
-	cu_keep(_metadata, keep, u[0]);
-	/* the closing side has unread data: the peer is reset */
-	ASSERT_EQ(1, send(u[0], "x", 1, 0));
-	cu_send_str(_metadata, c, "x");
-	ASSERT_EQ(POLLIN, cu_poll(*a, POLLIN, CU_WAIT_MS));
-	close(u[1]);
-	cu_close_fd(a);
-	cu_poll_step(_metadata, "peer closed with unread data", u[0], c, CU_POLL_ALL);
-}
-
-/* rules of connections (lfd listens on port, with room for a client) */
-
-static inline void cu_check_peercred_of_connecting_process(struct __test_metadata *_metadata,
-							    struct cu_fds keep, int type,
-							    int lfd, __u32 port)
-{
-	struct cu_child ch;
-	int a, fd;
-
-	cu_start_child(_metadata, &ch, 2344, 2345);
-	if (ch.pid == 0) {
-		fd = socket(cu_family(), type, 0);
-		cu_child_done(&ch, cu_try_connect(fd, port) ? 'c' : 'k');
-	}
-	ASSERT_EQ('k', cu_child_status(_metadata, &ch));
-	a = cu_keep(_metadata, keep, cu_accept(_metadata, lfd));
-	cu_expect_peercred(_metadata, a, ch.pid, 2344, 2345);
-	cu_end_child(_metadata, &ch);
-}
-
-/* a socket created and bound here, put into listening state by a child */
-static inline void cu_check_peercred_of_listen_caller(struct __test_metadata *_metadata,
-						      struct cu_fds keep, int type,
-						      __u32 port, int backlog)
-{
-	struct cu_child ch;
-	int s, c;
-
-	s = cu_keep(_metadata, keep, cu_socket(_metadata, type));
-	cu_bind(_metadata, s, port);
-	cu_start_child(_metadata, &ch, 3456, 3457);
-	if (ch.pid == 0)
-		cu_child_done(&ch, listen(s, backlog) ? 'l' : 'k');
-	ASSERT_EQ('k', cu_child_status(_metadata, &ch));
-
-	c = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
-	cu_expect_peercred(_metadata, c, ch.pid, 3456, 3457);
-	cu_end_child(_metadata, &ch);
-}
-
-/* a listener on port (free) shrunk to 1 resets its second client */
-static inline void cu_check_so_error_after_reset(struct __test_metadata *_metadata,
-						 struct cu_fds keep, int type, __u32 port,
-						 bool read_clears)
-{
-	int l2, c1, c2;
-
-	l2 = cu_keep(_metadata, keep, cu_listener(_metadata, type, port, 2, NULL));
-	c1 = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
-	c2 = cu_keep(_metadata, keep, cu_client(_metadata, type, port));
-	ASSERT_EQ(0, listen(l2, 1));	/* resets c2 */
-	ASSERT_EQ(POLLERR, cu_poll(c2, POLLIN, CU_WAIT_MS) & POLLERR);
-	ASSERT_EQ(ECONNRESET, cu_sol_int(_metadata, c2, SO_ERROR));
-	if (read_clears) {
-		/* SO_ERROR reads and clears it, as usual */
-		ASSERT_EQ(0, cu_sol_int(_metadata, c2, SO_ERROR));
-	}
-	ASSERT_EQ(0, cu_sol_int(_metadata, c1, SO_ERROR));
 }
 
 #endif /* CU_UTIL_H */

@@ -20,16 +20,18 @@
 #
 # CASE is a cu_bench case, SIZE a message or write size of rtt and tput
 # (1, 4K, 64K; empty: all), TYPE stream (the default) or seqpacket.
-# Default: conn rtt:1 rtt:4K tput:4K tput:64K. PROFILE_REPS (default 3) sets
-# cu_bench's --reps, PROFILE_FREQ (default 1000) the sampling rate: every
-# sample unwinds a stack, which under TCG costs enough to distort a
-# higher rate.
+# Default: conn rtt:1 rtt:4K tput:4K tput:64K (accept is a case too).
+# PROFILE_MODES (default unpinned) sets cu_bench's --modes: unpinned,
+# pinned, or both. PROFILE_REPS (default 3) sets cu_bench's --reps,
+# PROFILE_FREQ (default 1000) the sampling rate: every sample unwinds a
+# stack, which under TCG costs enough to distort a higher rate.
 
 OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]}
 shift
 [ $# -gt 0 ] || set -- conn rtt:1 rtt:4K tput:4K tput:64K
 REPS=${PROFILE_REPS:-3}
 FREQ=${PROFILE_FREQ:-1000}
+MODES=${PROFILE_MODES:-unpinned}
 DATA=${TMPDIR:-/tmp}/cu_profile.$$.data
 failed=0
 
@@ -60,7 +62,7 @@ for spec in "$@"; do
 	[ "$type" = stream ] || name=$name-$type
 	for fam in cu unix; do
 		set -- --case "$cs" --families "$fam" --types "$type" --reps "$REPS" \
-			--bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
+			--modes "$MODES" --bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
 		[ -z "$size" ] || set -- "$@" --size "$size"
 		echo "cu_profile: $name $fam"
 		if ! perf record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \

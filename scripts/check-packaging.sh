@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The checks of make check that need no VM, as TAP (scripts/vm.sh counts
-# them with the guest's, as the program "host-checks"):
+# make check-packaging: the checks that the module is packaged right, kept
+# out of make check (which tests what the module does). First on the host,
+# as TAP:
 #
 #   versions_agree               dkms.conf's PACKAGE_VERSION is MODULE_VERSION
 #                                (and the git tag, when HEAD has a v* tag)
@@ -17,24 +18,28 @@
 #                                TARGETS=af_custom builds every program
 #   kselftest_install_lists_all  kselftest_install.sh installs them and
 #                                run_kselftest.sh -l lists every one
-#   cached_kernel_not_installed  a kernel booted from the kernel cache
-#                                (scripts/kernel-fetch.sh) is not the host's:
+#   cached_kernel_not_installed  the kernels in the kernel cache
+#                                (scripts/kernel-fetch.sh) are not the host's:
 #                                no package, /boot image, /lib/modules or GRUB
-#                                entry of its release (skipped for an
-#                                installed kernel)
+#                                entry of their release (skipped when the
+#                                cache is empty)
 #
-#   scripts/host-checks.sh OUTDIR [KDIR]
+# then in the test VM (scripts/vm.sh check, TESTS=cu_kselftest.sh): the
+# kernel's run_kselftest.sh from that kselftest installation lists the
+# af_custom collection and runs af_custom:cu_socket with the module loaded.
+# The last line adds both up, "N passed, N failed" (", N skipped").
 #
-# OUTDIR receives the logs, and OUTDIR/kselftest-install: the installation
-# that the guest's selftests/cu_kselftest.sh runs with run_kselftest.sh
-# (the kernel tree cannot load the module on this host). KDIR is the kernel
-# build tree make install is tried with (default: make's choice).
+#   scripts/check-packaging.sh [OUTDIR]     (make check-packaging [KVER=] [KDIR=])
+#
+# OUTDIR (default build/packaging) receives the logs and the kselftest
+# installation. KDIR, else KVER's build tree (scripts/kver.sh), is the
+# kernel make install and the VM use.
 # Exit status: 0 when every check passed.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=${1:?usage: host-checks.sh OUTDIR [KDIR]}
-KDIR_ARG=${2:-}
+OUT=${1:-$TOP/build/packaging}
+KDIR_ARG=${KDIR:-$("$TOP/scripts/kver.sh" --kdir "${KVER:-}")} || exit 2
 MAN=$TOP/docs/af_custom.7
 
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -46,7 +51,7 @@ failed=0
 ok()     { num=$((num + 1)); echo "ok $num $1"; }
 not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
 note()   { echo "# $*"; }
-skip()   { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+skip()   { num=$((num + 1)); skipped=$((skipped + 1)); echo "ok $num $1 # SKIP $2"; }
 run()    { if "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
 # Show the last lines of a log as diagnostics.
@@ -223,30 +228,46 @@ t_ksft_install() {
 	return $rc
 }
 
-# The release of KDIR_ARG when it is the build tree of a cached kernel
-# (scripts/kver.sh --all: RELEASE KDIR MODDIR, MODDIR not /lib/modules).
-cached_release() {
-	[[ -n $KDIR_ARG ]] || return 1
-	"$TOP/scripts/kver.sh" --all | awk -v kdir="$KDIR_ARG" '
-		$2 == kdir && $3 != "/lib/modules/" $1 { print $1; found = 1 }
-		END { exit !found }'
+# The releases in the kernel cache (scripts/kver.sh --all: RELEASE KDIR
+# MODDIR, MODDIR not /lib/modules/RELEASE).
+cached_releases() {
+	"$TOP/scripts/kver.sh" --all | awk '$3 != "/lib/modules/" $1 { print $1 }'
 }
 
-# CACHED_RELEASE, booted from the kernel cache, is not installed.
+# No release of CACHED_RELEASES, booted from the kernel cache, is installed.
 t_cached_kernel() {
-	local rel=$CACHED_RELEASE status rc=0
-	note "$rel: from the kernel cache, $KDIR_ARG"
-	status=$(dpkg-query -W -f='${db:Status-Status}' "linux-image-$rel" 2>/dev/null)
-	[[ $status != installed ]] || { note "package linux-image-$rel is installed"; rc=1; }
-	[[ ! -e /boot/vmlinuz-$rel ]] || { note "/boot/vmlinuz-$rel exists"; rc=1; }
-	[[ ! -e /lib/modules/$rel ]] || { note "/lib/modules/$rel exists"; rc=1; }
-	! grep -qs "vmlinuz-$rel" /boot/grub/grub.cfg ||
-		{ note "/boot/grub/grub.cfg boots $rel"; rc=1; }
+	local rel status rc=0
+	for rel in $CACHED_RELEASES; do
+		note "$rel: from the kernel cache"
+		status=$(dpkg-query -W -f='${db:Status-Status}' "linux-image-$rel" 2>/dev/null)
+		[[ $status != installed ]] || { note "package linux-image-$rel is installed"; rc=1; }
+		[[ ! -e /boot/vmlinuz-$rel ]] || { note "/boot/vmlinuz-$rel exists"; rc=1; }
+		[[ ! -e /lib/modules/$rel ]] || { note "/lib/modules/$rel exists"; rc=1; }
+		! grep -qs "vmlinuz-$rel" /boot/grub/grub.cfg ||
+			{ note "/boot/grub/grub.cfg boots $rel"; rc=1; }
+	done
 	return $rc
 }
 
+# cu_kselftest.sh in the test VM, with the installation t_ksft_install
+# made; adds the VM's counts (its last "N passed, N failed" line).
+vm_kselftest() {
+	local log=$OUT/vm.log line p f s
+	echo "# the kernel's runner in the test VM: scripts/vm.sh check, TESTS=cu_kselftest.sh"
+	KSFT_INSTALL=$KSFT_INSTALL TESTS=cu_kselftest.sh "$TOP/scripts/vm.sh" check 2>&1 | tee "$log" | sed 's/^/#   /'
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [[ -z $line ]]; then
+		note "scripts/vm.sh printed no count: 1 failure"
+		vm_failed=1
+		return
+	fi
+	read -r p _ f _ s _ <<<"${line//,/}"
+	vm_passed=$p vm_failed=$f vm_skipped=${s:-0}
+}
+
 main() {
-	[[ -n $KDIR_ARG ]] && install_args=(KDIR="$KDIR_ARG")
+	install_args=(KDIR="$KDIR_ARG")
+	vm_passed=0 vm_failed=0 vm_skipped=0 skipped=0
 	echo "TAP version 13"
 	echo "1..10"
 	run versions_agree t_versions
@@ -258,12 +279,18 @@ main() {
 	run make_uninstall_destdir t_uninstall
 	run kselftest_tree_builds t_ksft_build
 	run kselftest_install_lists_all t_ksft_install
-	if CACHED_RELEASE=$(cached_release); then
+	CACHED_RELEASES=$(cached_releases)
+	if [[ -n $CACHED_RELEASES ]]; then
 		run cached_kernel_not_installed t_cached_kernel
 	else
-		skip cached_kernel_not_installed "an installed kernel"
+		skip cached_kernel_not_installed "the kernel cache is empty"
 	fi
-	echo "# Totals: pass:$((num - failed)) fail:$failed"
+	[[ -d $KSFT_INSTALL ]] && vm_kselftest
+	passed=$((num - failed - skipped + vm_passed))
+	failed=$((failed + vm_failed)) skipped=$((skipped + vm_skipped))
+	line="$passed passed, $failed failed"
+	((skipped)) && line+=", $skipped skipped"
+	echo "$line"
 	[[ $failed -eq 0 ]]
 }
 

@@ -1,0 +1,3 @@
+module afcustom
+
+go 1.19
