@@ -77,6 +77,8 @@
 #include <linux/sockios.h>
 #include <linux/af_custom.h>
 
+#include "cu_kmsg.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_THREADS	16
 #define TABLE		32		/* sockets shared by the threads */
@@ -1124,43 +1126,19 @@ static int run_round(unsigned long long seed, int seconds)
 
 /* ---- the parent: kernel log, module references --------------------------------- */
 
-static const char *const problems[] = {
-	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
-	"refcount_t", "list_add corruption", "list_del corruption", "UBSAN:",
-	"KASAN:", "suspected memory leak", "soft lockup", "blocked for more than",
-	"detected stall", "Kernel panic", "INFO: trying to register non-static key",
-	"possible circular locking", "suspicious RCU usage", "inconsistent lock state",
-	"sleeping function called", "ODEBUG:",
-};
-
-/* new kernel log records matching a problem; prints them, returns how many */
+/* new kernel log records reporting a problem; prints them, returns how many */
 static int kernel_reports(int kmsg)
 {
-	char rec[2048], *msg;
-	unsigned int i;
-	ssize_t n;
+	char rec[2048];
+	const char *msg;
 	int found = 0;
 
-	if (kmsg < 0)
-		return 0;
-	for (;;) {
-		n = read(kmsg, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records: go on */
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
-		for (i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
-			if (strstr(msg, problems[i])) {
-				if (found < 20)
-					printf("# kernel: %s\n", msg);
-				found++;
-				break;
-			}
-		}
+	while ((msg = cu_kmsg_next(kmsg, rec, sizeof(rec)))) {
+		if (!cu_kmsg_problem(msg))
+			continue;
+		if (found < 20)
+			printf("# kernel: %s\n", msg);
+		found++;
 	}
 	return found;
 }
@@ -1337,9 +1315,7 @@ int main(int argc, char **argv)
 	setup_failslab();
 
 	printf("TAP version 13\n1..%d\n", opt_rounds);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	if (kmsg >= 0)
-		lseek(kmsg, 0, SEEK_END);
+	kmsg = cu_kmsg_open();
 	for (i = 0; i < opt_rounds; i++)
 		failed += round_result(i + 1, opt_seed + i, opt_seconds, kmsg);
 	printf("# Totals: pass:%d fail:%d\n", opt_rounds - failed, failed);

@@ -616,61 +616,18 @@ static inline void cu_expect_no_sockets(struct __test_metadata *_metadata)
 
 /* ---- the kernel log --------------------------------------------------------- */
 
-/*
- * Lines of the kernel log that report a problem (the runner's list, see
- * scripts/vm.sh): a race test that the debug kernel catches fails by
- * itself, not only the run's final kernel check.
- */
-static const char *const cu_kernel_problems[] __attribute__((unused)) = {
-	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
-	"refcount_t", "list_add corruption", "list_del corruption", "UBSAN:",
-	"KASAN:", "soft lockup", "blocked for more than", "detected stall",
-	"Kernel panic", "possible circular locking", "suspicious RCU usage",
-	"inconsistent lock state", "sleeping function called",
-	"do not call blocking ops", "ODEBUG:",
-};
-
-/* /dev/kmsg, positioned after the last record; -1 if unreadable */
-static inline int cu_kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* whether one kernel log record (its text after ';') reports a problem */
-static inline bool cu_kmsg_problem(const char *msg)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(cu_kernel_problems); i++)
-		if (strstr(msg, cu_kernel_problems[i]))
-			return true;
-	return false;
-}
+#include "cu_kmsg.h"
 
 /* The kernel log since cu_kmsg_open() reports no problem (closes kmsg). */
 static inline void cu_expect_kernel_quiet(struct __test_metadata *_metadata, int kmsg)
 {
-	char rec[1024], *msg;
+	char rec[1024];
+	const char *msg;
 	int found = 0;
-	ssize_t n;
 
-	while (kmsg >= 0) {
-		n = read(kmsg, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: read on */
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
+	while ((msg = cu_kmsg_next(kmsg, rec, sizeof(rec))))
 		if (cu_kmsg_problem(msg) && found++ < 8)
 			TH_LOG("kernel: %s", msg);
-	}
 	if (kmsg >= 0)
 		close(kmsg);
 	ASSERT_EQ(0, found);
