@@ -13,22 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * Lines of the kernel log that report a problem (the runner's list, see
- * scripts/vm.sh): a test that the debug kernel catches fails by itself,
- * not only at the run's final kernel check.
- */
-static const char *const cu_kernel_problems[] __attribute__((unused)) = {
-	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
-	"refcount_t", "list_add corruption", "list_del corruption", "UBSAN:",
-	"KASAN:", "suspected memory leak", "soft lockup",
-	"blocked for more than", "detected stall", "Kernel panic",
-	"INFO: trying to register non-static key",
-	"possible circular locking", "suspicious RCU usage",
-	"inconsistent lock state", "sleeping function called",
-	"do not call blocking ops", "ODEBUG:",
-};
-
 /* /dev/kmsg, positioned after the last record; -1 if unreadable */
 static inline int cu_kmsg_open(void)
 {
@@ -62,13 +46,27 @@ static inline const char *cu_kmsg_next(int kmsg, char *rec, size_t len)
 	return msg;
 }
 
-/* whether one kernel log record (its text after ';') reports a problem */
+/*
+ * Whether one kernel log record (its text after ';') reports a problem:
+ * the runner's list (scripts/vm.sh), so that a test the debug kernel
+ * catches fails by itself, not only at the run's final kernel check.
+ */
 static inline bool cu_kmsg_problem(const char *msg)
 {
+	static const char *const problems[] = {
+		"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
+		"refcount_t", "list_add corruption", "list_del corruption",
+		"UBSAN:", "KASAN:", "suspected memory leak", "soft lockup",
+		"blocked for more than", "detected stall", "Kernel panic",
+		"INFO: trying to register non-static key",
+		"possible circular locking", "suspicious RCU usage",
+		"inconsistent lock state", "sleeping function called",
+		"do not call blocking ops", "ODEBUG:",
+	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cu_kernel_problems) / sizeof(cu_kernel_problems[0]); i++)
-		if (strstr(msg, cu_kernel_problems[i]))
+	for (i = 0; i < sizeof(problems) / sizeof(*problems); i++)
+		if (strstr(msg, problems[i]))
 			return true;
 	return false;
 }
