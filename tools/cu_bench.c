@@ -1909,7 +1909,7 @@ static const char *const mode_title[NMODES] = {
 };
 
 static const char *const mode_text[NMODES] = {
-	"The threads of a measurement (client and server, reader and writer, acceptors) ran on any CPU, as an application's threads do, and woke each other across CPUs. Targets: issue 16's, as fast as AF_UNIX (a round trip's time at most AF_UNIX's).",
+	"The threads of a measurement (client and server, reader and writer, acceptors) ran on any CPU, as an application's threads do, and woke each other across CPUs. Targets: issue 16's, as ratios to AF_UNIX (for a round trip, of the times: lower is better).",
 	"All the threads of a measurement ran on one CPU, taking turns: the socket code alone, without the cost of waking another CPU (under QEMU TCG whatever the host's scheduler makes it). No targets: for comparison.",
 };
 
