@@ -14,11 +14,12 @@
  *
  * Spare pages are memory no skb holds, so they are bounded and charged
  * on their own: a socket keeps at most its SO_SNDBUF worth and never more
- * than CU_PAGES_SPARE_MAX (128 KiB with 4 KiB pages), whatever
- * SO_SNDBUFFORCE says; a smaller SO_SNDBUF trims them at once; and every
- * page is allocated with __GFP_ACCOUNT, so it counts against the writer's
- * memory cgroup for as long as it lives, spare or in flight. They are
- * freed with the socket.
+ * than CU_PAGES_SPARE_MAX (256 KiB with 4 KiB pages: a little over the
+ * default SO_SNDBUF, so a default socket recycles all it has in flight),
+ * whatever SO_SNDBUFFORCE says; a smaller SO_SNDBUF trims them at once;
+ * and every page is allocated with __GFP_ACCOUNT, so it counts against
+ * the writer's memory cgroup for as long as it lives, spare or in flight.
+ * They are freed with the socket.
  *
  * Locking: spare->lock guards the list and count. It is taken by the
  * socket's writers, by its peer's readers (under their cu->iolock) and by

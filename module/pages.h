@@ -19,7 +19,7 @@ struct cu_pages {
 };
 
 /* The most spare pages a socket keeps, whatever its SO_SNDBUF. */
-#define CU_PAGES_SPARE_MAX	32
+#define CU_PAGES_SPARE_MAX	64
 
 void cu_pages_init(struct cu_pages *spare);
 struct page *cu_pages_get(struct cu_pages *spare, gfp_t gfp);

@@ -536,7 +536,7 @@ TEST_F_TIMEOUT(race, seqpacket_small_senders_each_record_once_in_order, 120)
 #define BIG_PAIRS	2
 /*
  * All of them may keep this much, no more. The fixed module keeps at most
- * 32 pages a socket; the rest is the kernel's own noise, up to 8.5 MiB on
+ * 64 pages a socket; the rest is the kernel's own noise, up to 8.5 MiB on
  * 6.12 (freed pages parked on per-CPU lists are not in MemFree). Without
  * the bound the pairs keep all 64 MiB.
  */
