@@ -28,8 +28,9 @@
  *   5. cu_pending.lock (spinlock, BHs off as it nests in 4): a listener's
  *      queue, backlog and stats (pending.c).
  *   6. cu->lock (spinlock) of one socket: its receive queue, rx_bytes,
- *      rx_taken, sk_shutdown and sk_err; and room_peer (dgram.c). Never
- *      nested in another socket's cu->lock.
+ *      rx_taken, sk_shutdown and sk_err; a reader's offer, direct
+ *      (direct.c); and room_peer (dgram.c). Never nested in another
+ *      socket's cu->lock.
  *   7. the writers wait-queue lock of a datagram peer, taken under the
  *      sender's cu->lock to arm room_wait (dgram.c); wakeups under it
  *      take the sender's sk_sleep() queue lock.
@@ -39,7 +40,7 @@
  * Nothing of the module is taken under the core's sk_callback_lock or a
  * wait-queue lock, but for 7's relay. Fast paths that take no lock (the
  * spare skb, the readers' wake filter) say why where they are defined
- * (data.c).
+ * (data.c), as does the one-copy path (direct.c).
  */
 #ifndef _CU_AF_CUSTOM_H
 #define _CU_AF_CUSTOM_H
@@ -52,6 +53,7 @@
 #include "pages.h"
 
 struct cu_pending;
+struct cu_rx_direct;
 
 struct cu_sock {
 	struct sock		sk;		/* first: cu_sk() is a cast */
@@ -85,6 +87,7 @@ struct cu_sock {
 	atomic_t		unread;		/* bytes sent, not read by peer */
 	struct cu_pages		spare;		/* pages for writes, pages.c */
 	struct sk_buff		*spare_skb;	/* a read small skb; xchg() */
+	struct cu_rx_direct	*direct;	/* a sleeping reader's buffer */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
 	int			rcvbuf_seen;	/* sk_rcvbuf writers were woken for */
 

@@ -10,6 +10,7 @@
 
 #include <linux/cred.h>
 #include <linux/sock_diag.h>
+#include <linux/uio.h>
 #include <net/sock.h>
 
 /* 6.19 gave bind() and connect() an unsized address type. */
@@ -106,6 +107,33 @@ static inline void cu_diag_set_owner(struct sock_diag_handler *handler,
 {
 #ifdef CU_HAVE_DIAG_OWNER
 	handler->owner = owner;
+#endif
+}
+
+/*
+ * The user address where an iterator's next segment starts, or NULL if
+ * it is not user memory. 6.4 added iter_iov_addr(), which also knows
+ * ITER_UBUF; before it, only an iovec's is looked for.
+ */
+static inline void __user *cu_iter_user_addr(const struct iov_iter *i)
+{
+#ifdef CU_HAVE_ITER_IOV_ADDR
+	return user_backed_iter(i) ? iter_iov_addr(i) : NULL;
+#else
+	return iter_is_iovec(i) ? i->iov->iov_base + i->iov_offset : NULL;
+#endif
+}
+
+/*
+ * Fault in the first @len bytes an iterator will be read from; returns
+ * how many could not be. 5.16 made the answer a count.
+ */
+static inline size_t cu_fault_in_readable(struct iov_iter *i, size_t len)
+{
+#ifdef CU_HAVE_FAULT_IN_ITER
+	return fault_in_iov_iter_readable(i, len);
+#else
+	return iov_iter_fault_in_readable(i, len) ? len : 0;
 #endif
 }
 

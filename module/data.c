@@ -27,6 +27,7 @@
 
 #include "af_custom.h"
 #include "data.h"
+#include "direct.h"
 #include "pages.h"
 
 struct cu_skb_cb {
@@ -357,6 +358,7 @@ void cu_rx_mark(struct sock *sk, struct cu_rx_mark *mark, u32 skip)
 {
 	mark->skip = skip;
 	mark->taken = cu_sk(sk)->rx_taken;
+	mark->direct = NULL;
 }
 
 /* Whether another reader took bytes since @mark (under the iolock). */
@@ -366,14 +368,16 @@ bool cu_rx_taken_since(struct sock *sk, const struct cu_rx_mark *mark)
 }
 
 /*
- * Whether a reader at @mark has something new: anything queued, or for a
- * peeking reader, bytes past those it has seen, or its view gone stale.
- * Called under cu->lock.
+ * Whether a reader at @mark has something new: anything queued, or its
+ * offered buffer filled, or for a peeking reader, bytes past those it has
+ * seen, or its view gone stale. Called under cu->lock.
  */
 static bool cu_rx_has_news(const struct sock *sk, const struct cu_rx_mark *mark)
 {
 	const struct cu_sock *cu = cu_sk(sk);
 
+	if (mark->direct && cu_direct_filled(mark->direct))
+		return true;
 	if (!mark->skip)
 		return !skb_queue_empty(&sk->sk_receive_queue);
 	return cu->rx_bytes > mark->skip || cu->rx_taken != mark->taken;

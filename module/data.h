@@ -8,14 +8,18 @@
 
 struct sock;
 
+struct cu_rx_direct;
+
 /*
  * Where a reader stands in its queue. A reader that peeks has seen
  * @skip unread bytes from the head; @taken is the socket's rx_taken when
  * it began, so it can tell when another reader took bytes meanwhile.
+ * @direct is the buffer it offered writers while it sleeps (direct.c).
  */
 struct cu_rx_mark {
-	u32	skip;
-	u64	taken;
+	u32				skip;
+	u64				taken;
+	const struct cu_rx_direct	*direct;
 };
 
 int cu_data_check_msg(const struct msghdr *msg);

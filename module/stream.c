@@ -10,7 +10,9 @@
  * Senders are not serialised: each skb is queued whole under the peer's
  * cu->lock, so bytes of one send() may interleave with another thread's
  * at skb boundaries, as on AF_UNIX. Readers are serialised by cu->iolock,
- * which they drop only to sleep (data.c).
+ * which they drop only to sleep (data.c). A reader that sleeps on an
+ * empty stream offers its buffer, and a writer that finds the offer
+ * copies into it instead of queueing (direct.c).
  */
 
 #include <linux/sched/signal.h>
@@ -19,6 +21,7 @@
 
 #include "af_custom.h"
 #include "data.h"
+#include "direct.h"
 #include "stream.h"
 
 static bool cu_is_record(const struct sock *sk)
@@ -56,6 +59,11 @@ int cu_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		return -EMSGSIZE;
 
 	do {
+		size = record ? 0 : cu_direct_give(sk, peer, msg, len - sent);
+		if (size) {
+			sent += size;
+			continue;
+		}
 		size = record ? len : cu_stream_chunk(sk, len - sent);
 		skb = cu_data_alloc_skb(sk, msg, size, &err);
 		if (!skb)
@@ -87,6 +95,32 @@ static void cu_stream_repeek(struct sock *sk, struct msghdr *msg,
 }
 
 /*
+ * Wait for more to read. A reader that is not peeking offers the rest of
+ * its buffer to the writers meanwhile (direct.c), and *@copied grows by
+ * what they put straight into it. Returns as cu_rx_wait().
+ */
+static int cu_stream_wait(struct sock *sk, struct msghdr *msg, bool peek,
+			  long *timeo, struct cu_rx_mark *mark, size_t *copied,
+			  u8 shutdown, bool error)
+{
+	bool may_offer = !peek && !error && *timeo &&
+			 !(shutdown & RCV_SHUTDOWN);
+	struct cu_rx_direct direct;
+	size_t given;
+	int err;
+
+	if (may_offer && cu_direct_offer(sk, &direct, &msg->msg_iter))
+		mark->direct = &direct;
+	err = cu_rx_wait(sk, timeo, mark, *copied, shutdown, error);
+	if (!mark->direct)
+		return err;
+	mark->direct = NULL;
+	given = cu_direct_take_back(sk, &direct, &msg->msg_iter);
+	*copied += given;
+	return err < 0 && given ? 1 : err;
+}
+
+/*
  * Read (or peek) up to @len bytes across skbs, under cu->iolock. A peeking
  * reader walks on from the skb it peeked last while it holds the iolock;
  * once it has slept, that skb may be gone, so it finds its place again by
@@ -113,8 +147,8 @@ static int cu_stream_read(struct sock *sk, struct msghdr *msg, size_t len,
 		if (!skb) {
 			if (copied >= target)
 				break;
-			err = cu_rx_wait(sk, &timeo, &mark, copied, shutdown,
-					 error);
+			err = cu_stream_wait(sk, msg, peek, &timeo, &mark,
+					     &copied, shutdown, error);
 			last = NULL;
 			if (peek && cu_rx_taken_since(sk, &mark)) {
 				cu_stream_repeek(sk, msg, &copied, &mark);

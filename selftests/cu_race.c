@@ -21,6 +21,10 @@
  *   SO_SNDBUFFORCE; shrinking SO_SNDBUF gives its spare pages back, which
  *   were charged to the writer's memory cgroup (skips without cgroup v2's
  *   memory controller).
+ * - one copy: writers filling a stream reader's own buffer while it
+ *   sleeps, with threads peeking, resizing buffers and sending signals
+ *   beside them; and the connection shut down or closed under a reader
+ *   whose buffer is offered: each byte once, in order, none lost (§8).
  * - teardown: listeners with pending connections closed while other
  *   threads read /proc/net/af_custom and dump sock_diag.
  *
@@ -33,6 +37,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <linux/sock_diag.h>
 
 #define PORT		5300U	/* accept */
@@ -734,6 +739,354 @@ TEST_F_TIMEOUT(race, spare_pages_trimmed_when_sndbuf_shrinks, 180)
 	ASSERT_LT(TRIM_MIN_KB, before - after) {
 		TH_LOG("%ld kB uncharged by shrinking the send buffers", before - after);
 	}
+}
+
+/* ==== one copy: writers filling a sleeping reader's buffer ==================== */
+
+/*
+ * A stream reader asleep on an empty queue offers its buffer and a writer
+ * copies straight into it (module/direct.c). Each stress shares the two
+ * ends between threads: big and tiny writes from several senders, reads
+ * of every size, at any offset in a page, split over two iovecs, with
+ * MSG_WAITALL or not, interrupted by signals, beside threads that peek,
+ * resize both buffers and ask SIOCINQ/SIOCOUTQ and poll() the whole time.
+ * Each byte must arrive once, in order per sender, none lost to a signal.
+ */
+#define DIRECT_MSG_MAX	(128u << 10)
+#define DIRECT_BUF	(256u << 10)
+
+/* a reader asleep in recv() of a 64 KiB buffer, at an odd offset */
+struct whole_reader {
+	int a;
+	volatile pid_t tid;
+	ssize_t got;
+	bool intact;
+};
+
+static void *whole_reader_thread(void *arg)
+{
+	struct whole_reader *w = arg;
+	static unsigned char buf[(64u << 10) + 4096];
+	unsigned char *p = buf + 100;
+	ssize_t i;
+
+	w->tid = cu_gettid();
+	w->got = recv(w->a, p, 64u << 10, 0);
+	w->intact = true;
+	for (i = 0; i < w->got; i++)
+		w->intact &= p[i] == (unsigned char)(i % 251);
+	return NULL;
+}
+
+/*
+ * The path exists: a 64 KiB write to a reader already asleep reaches it
+ * whole in one recv(), though the writer's SO_SNDBUF is at its minimum,
+ * so through the queue the write would come in pieces of a few KiB.
+ */
+TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
+{
+	struct whole_reader w = { .tid = 0 };
+	static unsigned char buf[64u << 10];
+	int sndbuf = 4096, c, i;
+	pthread_t t;
+
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = i % 251;
+	big_pair(_metadata, 0, &c, &w.a);
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	cu_set_timeo(_metadata, c, SO_SNDTIMEO, CU_WAIT_MS);
+	cu_start_sleeper(_metadata, &t, whole_reader_thread, &w, &w.tid);
+	ASSERT_EQ((ssize_t)sizeof(buf), send(c, buf, sizeof(buf), 0));
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
+	ASSERT_EQ((ssize_t)sizeof(buf), w.got);
+	ASSERT_TRUE(w.intact);
+	cu_expect_empty(_metadata, w.a);
+	close(c);
+	close(w.a);
+	cu_expect_kernel_quiet(_metadata, self->kmsg);
+}
+
+struct direct_race {
+	struct send_race sr;
+	int a;
+	pthread_t reader;
+	atomic_long peeks, signals;
+};
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+/* SIGUSR1 interrupts a blocked recv() or send() (no SA_RESTART) */
+static void catch_sigusr1(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void *big_sender_thread(void *arg)
+{
+	struct send_race *sr = arg;
+	int s = atomic_fetch_add(&sr->next_id, 1);
+	unsigned int seed = 0x85ebca6bu * (s + 1);
+	unsigned char *buf = malloc(DIRECT_MSG_MAX);
+	long long k = 0;
+	size_t len;
+	ssize_t n;
+
+	while (buf && race_running(&sr->r)) {
+		len = rnd(&seed) % 3 ? 1 + rnd(&seed) % DIRECT_MSG_MAX :
+				       1 + rnd(&seed) % 64;
+		fill_msg(buf, len, s, k);
+		n = send(sr->c, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			k += n;
+			atomic_store(&sr->sent[s], k);
+		} else if (errno != EAGAIN && errno != EINTR) {
+			race_error(&sr->r, "sender %d: send: %s", s, strerror(errno));
+			break;
+		}
+	}
+	free(buf);
+	atomic_fetch_add(&sr->done, 1);
+	return NULL;
+}
+
+/* peek, resize the buffers, ask the queues' sizes, poll; and interrupt */
+static void *direct_meddler_thread(void *arg)
+{
+	static const int sizes[] = { 4096, 65536, 212992, 1 << 20 };
+	struct direct_race *dr = arg;
+	unsigned int seed = 0xc2b2ae35u;
+	unsigned char peek[8192];
+	struct pollfd pfd[2] = {
+		{ .fd = dr->a, .events = POLLIN },
+		{ .fd = dr->sr.c, .events = POLLOUT },
+	};
+	int v, i;
+	ssize_t n;
+
+	while (race_running(&dr->sr.r)) {
+		v = sizes[rnd(&seed) % 4];
+		setsockopt(dr->a, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		v = sizes[rnd(&seed) % 4];
+		setsockopt(dr->sr.c, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		ioctl(dr->a, SIOCINQ, &v);
+		ioctl(dr->sr.c, SIOCOUTQ, &v);
+		poll(pfd, 2, 0);
+		n = recv(dr->a, peek, 1 + rnd(&seed) % sizeof(peek),
+			 MSG_PEEK | (rnd(&seed) % 2 ? MSG_DONTWAIT : 0));
+		for (i = 0; i < n; i++)
+			if (peek[i] >> 6 >= SENDERS)
+				race_error(&dr->sr.r, "peeked byte %d: %#x", i, peek[i]);
+		atomic_fetch_add(&dr->peeks, 1);
+		if (rnd(&seed) % 4 == 0) {
+			pthread_kill(dr->reader, SIGUSR1);
+			atomic_fetch_add(&dr->signals, 1);
+		}
+	}
+	return NULL;
+}
+
+/* one read of any size, at any offset, maybe in two iovecs or MSG_WAITALL */
+static ssize_t varied_read(int a, unsigned char *buf, unsigned int *seed)
+{
+	size_t len = 1 + rnd(seed) % (DIRECT_BUF / 2);
+	unsigned char *p = buf + rnd(seed) % 4096;
+	size_t cut = rnd(seed) % len;
+	struct iovec iov[2] = {
+		{ .iov_base = p, .iov_len = cut },
+		{ .iov_base = p + cut, .iov_len = len - cut },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (rnd(seed) % 2)
+		n = recvmsg(a, &msg, rnd(seed) % 4 ? 0 : MSG_WAITALL);
+	else
+		n = recv(a, p, len, rnd(seed) % 4 ? 0 : MSG_WAITALL);
+	if (n > 0 && p != buf)
+		memmove(buf, p, n);
+	return n;
+}
+
+TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120)
+{
+	struct direct_race dr = { 0 };
+	struct send_check sc = { 0 };
+	unsigned char *buf = malloc(DIRECT_BUF);
+	unsigned int seed = 0x27d4eb2fu;
+	long long limit;
+	pthread_t t[SENDERS + 1];
+	char why[128];
+	int lfd, s;
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	catch_sigusr1();
+	cu_pair(_metadata, SOCK_STREAM, SEND_PORT, 1, &lfd, &dr.sr.c, &dr.a);
+	cu_set_timeo(_metadata, dr.a, SO_RCVTIMEO, 50);
+	dr.reader = pthread_self();
+	race_start(&dr.sr.r);
+	limit = dr.sr.r.deadline + 30000;
+	start_threads(_metadata, t, SENDERS, big_sender_thread, &dr.sr);
+	start_threads(_metadata, t + SENDERS, 1, direct_meddler_thread, &dr);
+	while (atomic_load(&dr.sr.done) < SENDERS || sc.bytes < total_sent(&dr.sr)) {
+		ASSERT_GT(limit, cu_now_ms()) {
+			TH_LOG("%lld bytes read of %lld sent", sc.bytes, total_sent(&dr.sr));
+		}
+		n = varied_read(dr.a, buf, &seed);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		ASSERT_LT(0, n) {
+			TH_LOG("recv: %s", n ? strerror(errno) : "EOF");
+		}
+		ASSERT_TRUE(check_read(&sc, buf, n, false, why, sizeof(why))) {
+			TH_LOG("%s", why);
+		}
+	}
+	join_threads(_metadata, t, SENDERS + 1);
+	TH_LOG("%lld bytes from %d senders, %ld peeks, %ld signals", sc.bytes,
+	       SENDERS, atomic_load(&dr.peeks), atomic_load(&dr.signals));
+	race_expect_clean(_metadata, &dr.sr.r);
+	for (s = 0; s < SENDERS; s++)
+		ASSERT_EQ(atomic_load(&dr.sr.sent[s]), sc.got[s]);
+	cu_expect_empty(_metadata, dr.a);
+	free(buf);
+	cu_expect_kernel_quiet(_metadata, self->kmsg);
+}
+
+/*
+ * A reader asleep with its buffer offered, and the connection ending under
+ * it: shutdown(SHUT_RD) of the reader, shutdown(SHUT_WR) or close() of the
+ * writer, or a signal first; at a random moment of a big write. The reader
+ * gets a prefix of the stream, all of it unless it shut its own side.
+ */
+#define LIFE_BYTES	(1u << 20)
+
+enum life_end { END_SHUT_RD, END_SHUT_WR, END_CLOSE, END_SIGNAL, END_KINDS };
+
+struct direct_life {
+	int a, c;
+	atomic_llong sent;
+	long long got;
+	char why[128];
+};
+
+static unsigned char life_byte(long long pos)
+{
+	return pos % 251;
+}
+
+static void *life_writer_thread(void *arg)
+{
+	static __thread unsigned char buf[DIRECT_MSG_MAX];
+	struct direct_life *l = arg;
+	unsigned int seed = 0x165667b1u ^ l->c;
+	long long k = 0;
+	size_t len, i;
+	ssize_t n;
+
+	while (k < LIFE_BYTES) {
+		len = 1 + rnd(&seed) % DIRECT_MSG_MAX;
+		for (i = 0; i < len; i++)
+			buf[i] = life_byte(k + i);
+		n = send(l->c, buf, len, MSG_NOSIGNAL);
+		if (n <= 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		k += n;
+		atomic_store(&l->sent, k);
+	}
+	return NULL;
+}
+
+static void *life_reader_thread(void *arg)
+{
+	static __thread unsigned char buf[DIRECT_BUF];
+	struct direct_life *l = arg;
+	unsigned int seed = 0xd3a2646cu ^ l->a;
+	ssize_t n, i;
+
+	for (;;) {
+		n = varied_read(l->a, buf, &seed);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++, l->got++)
+			if (buf[i] != life_byte(l->got)) {
+				snprintf(l->why, sizeof(l->why), "byte %lld is %d, not %d",
+					 l->got, buf[i], life_byte(l->got));
+				return NULL;
+			}
+	}
+	if (n < 0)
+		snprintf(l->why, sizeof(l->why), "recv: %s", strerror(errno));
+	return NULL;
+}
+
+static void end_life(struct direct_life *l, enum life_end end, pthread_t reader)
+{
+	switch (end) {
+	case END_SHUT_RD:
+		shutdown(l->a, SHUT_RD);
+		break;
+	case END_SHUT_WR:
+		shutdown(l->c, SHUT_WR);
+		break;
+	case END_CLOSE:
+		close(l->c);
+		l->c = -1;
+		break;
+	default:
+		pthread_kill(reader, SIGUSR1);
+		cu_sleep_ms(1);
+		shutdown(l->c, SHUT_WR);
+	}
+}
+
+TEST_F_TIMEOUT(race, stream_one_copy_reader_outlives_shutdown_close_and_signals, 120)
+{
+	struct race r;
+	unsigned int seed = 0x61c88647u;
+	long lives[END_KINDS] = { 0 };
+	enum life_end end;
+	pthread_t t[2];
+
+	catch_sigusr1();
+	race_start(&r);
+	while (race_running(&r)) {
+		struct direct_life l = { .got = 0 };
+
+		big_pair(_metadata, 0, &l.c, &l.a);
+		start_threads(_metadata, &t[0], 1, life_reader_thread, &l);
+		start_threads(_metadata, &t[1], 1, life_writer_thread, &l);
+		usleep(rnd(&seed) % 3000);
+		end = rnd(&seed) % END_KINDS;
+		end_life(&l, end, t[0]);
+		join_threads(_metadata, &t[1], 1);
+		if (end == END_SHUT_RD)
+			shutdown(l.c, SHUT_WR);	/* the writer may have been done */
+		join_threads(_metadata, &t[0], 1);
+		ASSERT_EQ(0, l.why[0]) {
+			TH_LOG("%s", l.why);
+		}
+		ASSERT_GE(atomic_load(&l.sent), l.got);
+		if (end != END_SHUT_RD)
+			ASSERT_EQ(atomic_load(&l.sent), l.got);
+		lives[end]++;
+		if (l.c >= 0)
+			close(l.c);
+		close(l.a);
+	}
+	TH_LOG("lives ended by SHUT_RD %ld, SHUT_WR %ld, close %ld, signal %ld",
+	       lives[END_SHUT_RD], lives[END_SHUT_WR], lives[END_CLOSE],
+	       lives[END_SIGNAL]);
+	cu_expect_kernel_quiet(_metadata, self->kmsg);
 }
 
 /* ==== listeners closed under /proc and sock_diag readers ====================== */
