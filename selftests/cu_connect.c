@@ -14,6 +14,9 @@
 #define NOBODY_PORT	4199U	/* nothing is bound here */
 #define BACKLOG		4
 
+#define cu_connect_raw(fd, family, reserved, port, len)			\
+	cu_try_raw((fd), true, (family), (reserved), (port), (len))
+
 FIXTURE(connect)
 {
 	int lfd;

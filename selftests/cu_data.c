@@ -17,10 +17,14 @@
  * records in cu_seqpacket.c and cu_dgram.c.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
+#include <sys/epoll.h>
 #include <linux/sockios.h>
 
 #define PORT		4400U
 #define BACKLOG		4
+#define CU_POLL_ALL		(POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLERR | POLLHUP)
+#define CU_UNKNOWN_MSG_FLAG	0x400000	/* no MSG_* up to 6.12 */
 
 /*
  * Fill fd's path to its peer: SO_SNDBUF 4096, chunks until EAGAIN, then

@@ -21,6 +21,7 @@
  * types in cu_data.c (its dgram variant).
  */
 #include "cu_util.h"
+#include "cu_thread.h"
 #include <stddef.h>
 #include <sys/un.h>
 #include <linux/sockios.h>
