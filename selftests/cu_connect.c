@@ -9,6 +9,7 @@
  * default peer, ECONNREFUSED if no DGRAM socket is bound to the port.
  */
 #include "cu_util.h"
+#include "cu_msg.h"
 
 #define PORT		4100U
 #define NOBODY_PORT	4199U	/* nothing is bound here */

@@ -18,6 +18,7 @@
  */
 #include "cu_util.h"
 #include "cu_thread.h"
+#include "cu_msg.h"
 #include <sys/epoll.h>
 #include <linux/sockios.h>
 

@@ -22,6 +22,7 @@
  */
 #include "cu_util.h"
 #include "cu_thread.h"
+#include "cu_msg.h"
 #include <stddef.h>
 #include <sys/un.h>
 #include <linux/sockios.h>

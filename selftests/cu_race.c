@@ -29,6 +29,7 @@
  */
 #include "cu_util.h"
 #include "cu_thread.h"
+#include "cu_msg.h"
 #include "cu_kmsg.h"
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -15,6 +15,7 @@
  */
 #include "cu_util.h"
 #include "cu_thread.h"
+#include "cu_msg.h"
 #include <linux/sockios.h>
 
 #define PORT		4600U

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Threads and child processes for the af_custom selftests that block a
- * thread in a call and wake it (include after, or instead of, cu_util.h).
+ * Threads, blocking calls and child processes for the af_custom selftests
+ * that block a thread in a call and wake it; include after cu_util.h.
  *
  * Threads never ASSERT (the harness longjmps): they store results for the
  * main thread to check. A thread stores its tid first, so the test can wait
@@ -122,6 +122,15 @@ static inline void cu_start_poller(struct __test_metadata *_metadata, struct cu_
 	p->fd = fd;
 	p->events = events;
 	cu_start_sleeper(_metadata, t, cu_poll_thread, p, &p->tid);
+}
+
+/* a call that began at t0 waited out a 300 ms timeout, and no more */
+static inline void cu_expect_timed_out(struct __test_metadata *_metadata, long long t0)
+{
+	long long dt = cu_now_ms() - t0;
+
+	ASSERT_LE(250, dt);
+	ASSERT_GT(CU_WAIT_MS, dt);
 }
 
 /* the child exited, with status 0 */
