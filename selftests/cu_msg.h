@@ -81,6 +81,14 @@ static inline void cu_expect_recv(struct __test_metadata *_metadata, int fd, siz
 	}
 }
 
+/* the next message, waited for: `expect`, whole, from `from` (or CU_NO_ADDR) */
+static inline void cu_expect_msg(struct __test_metadata *_metadata, int fd,
+				 const char *expect, long long from)
+{
+	ASSERT_EQ(POLLIN, cu_poll(fd, POLLIN, CU_WAIT_MS) & POLLIN);
+	cu_expect_recv(_metadata, fd, 255, 0, strlen(expect), expect, false, from);
+}
+
 /* nothing to read: recv(MSG_DONTWAIT) is EAGAIN */
 static inline void cu_expect_empty(struct __test_metadata *_metadata, int fd)
 {
