@@ -9,6 +9,7 @@
  * before accept staying queued with its data.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
 #include <sys/resource.h>
 
 #define PORT	4200U

@@ -8,9 +8,14 @@
  * 1..1023 (EACCES), CU_PORT_ANY picking ports >= CU_PORT_EPHEMERAL.
  */
 #include "cu_util.h"
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #define PORT		5000U
 #define PORT2		5001U
+
+#define cu_bind_raw(fd, family, reserved, port, len)			\
+	cu_try_raw((fd), false, (family), (reserved), (port), (len))
 
 /* this process's capability sets into hdr and data[2]; 0 or -errno */
 static int cu_capget(struct __user_cap_header_struct *hdr,

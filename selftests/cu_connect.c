@@ -9,10 +9,14 @@
  * default peer, ECONNREFUSED if no DGRAM socket is bound to the port.
  */
 #include "cu_util.h"
+#include "cu_msg.h"
 
 #define PORT		4100U
 #define NOBODY_PORT	4199U	/* nothing is bound here */
 #define BACKLOG		4
+
+#define cu_connect_raw(fd, family, reserved, port, len)			\
+	cu_try_raw((fd), true, (family), (reserved), (port), (len))
 
 FIXTURE(connect)
 {

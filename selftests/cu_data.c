@@ -17,10 +17,15 @@
  * records in cu_seqpacket.c and cu_dgram.c.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
+#include "cu_msg.h"
+#include <sys/epoll.h>
 #include <linux/sockios.h>
 
 #define PORT		4400U
 #define BACKLOG		4
+#define CU_POLL_ALL		(POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLERR | POLLHUP)
+#define CU_UNKNOWN_MSG_FLAG	0x400000	/* no MSG_* up to 6.12 */
 
 /*
  * Fill fd's path to its peer: SO_SNDBUF 4096, chunks until EAGAIN, then
@@ -237,20 +242,6 @@ FIXTURE_TEARDOWN(data)
 		SKIP(return, "a rule of records");			\
 } while (0)
 
-/* the next message must be `expect` exactly (one whole record) */
-static void expect_msg(struct __test_metadata *_metadata, int fd, const char *expect)
-{
-	ssize_t len = strlen(expect);
-	char buf[256];
-
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(POLLIN, cu_poll(fd, POLLIN, CU_WAIT_MS) & POLLIN);
-	ASSERT_EQ(len, recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) {
-		TH_LOG("want \"%s\": %s", expect, strerror(errno));
-	}
-	ASSERT_STREQ(expect, buf);
-}
-
 /* fd receives `expect`: one whole record, or bytes of the stream */
 static void expect_sent(struct __test_metadata *_metadata, int type, int fd,
 			const char *expect)
@@ -258,7 +249,7 @@ static void expect_sent(struct __test_metadata *_metadata, int type, int fd,
 	if (type == SOCK_STREAM)
 		cu_expect_data(_metadata, fd, expect);
 	else
-		expect_msg(_metadata, fd, expect);
+		cu_expect_msg(_metadata, fd, expect, CU_NO_ADDR);
 }
 
 /* ---- byte stream, records and flags ------------------------------------------ */
@@ -303,7 +294,7 @@ TEST_F(data, both_directions)
 	cu_send_str(_metadata, self->a, "pong");
 	expect_sent(_metadata, variant->type, self->a, "ping");
 	if (RECORDS)
-		expect_msg(_metadata, self->a, "ping2");
+		cu_expect_msg(_metadata, self->a, "ping2", CU_NO_ADDR);
 	expect_sent(_metadata, variant->type, self->c, "pong");
 	if (RECORDS) {
 		cu_expect_empty(_metadata, self->a);
@@ -347,8 +338,8 @@ TEST_F(data, peek_does_not_consume)
 	if (RECORDS) {
 		ASSERT_EQ(5, recv(self->a, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
 		ASSERT_STREQ("hello", buf);
-		expect_msg(_metadata, self->a, "hello");
-		expect_msg(_metadata, self->a, "world");
+		cu_expect_msg(_metadata, self->a, "hello", CU_NO_ADDR);
+		cu_expect_msg(_metadata, self->a, "world", CU_NO_ADDR);
 	} else {
 		ASSERT_EQ(2, recv(self->a, buf, 2, MSG_PEEK | MSG_DONTWAIT));
 		ASSERT_STREQ("he", buf);
@@ -859,7 +850,7 @@ TEST_F(data, so_error_zero_on_a_healthy_pair)
 {
 	if (RECORDS) {
 		cu_send_str(_metadata, self->c, "x");
-		expect_msg(_metadata, self->a, "x");
+		cu_expect_msg(_metadata, self->a, "x", CU_NO_ADDR);
 	}
 	ASSERT_EQ(0, cu_sol_int(_metadata, self->c, SO_ERROR));
 	ASSERT_EQ(0, cu_sol_int(_metadata, self->a, SO_ERROR));
@@ -925,7 +916,7 @@ TEST_F(data, recv_into_bad_pointer_efault)
 	cu_expect_healthy(_metadata, self->a);
 	if (RECORDS) {
 		cu_send_str(_metadata, self->a, "still");
-		expect_msg(_metadata, self->c, "still");
+		cu_expect_msg(_metadata, self->c, "still", CU_NO_ADDR);
 	}
 }
 

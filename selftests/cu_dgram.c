@@ -21,6 +21,8 @@
  * types in cu_data.c (its dgram variant).
  */
 #include "cu_util.h"
+#include "cu_thread.h"
+#include "cu_msg.h"
 #include <stddef.h>
 #include <sys/un.h>
 #include <linux/sockios.h>
@@ -69,21 +71,13 @@ static void send_str_to(struct __test_metadata *_metadata, int fd, __u32 port,
 	}
 }
 
-/* the next datagram must be `expect`, whole, from `from` */
-static void expect_dgram(struct __test_metadata *_metadata, int fd,
-			 const char *expect, __u32 from)
-{
-	ASSERT_EQ(POLLIN, cu_poll(fd, POLLIN, CU_WAIT_MS) & POLLIN);
-	cu_expect_recv(_metadata, fd, 255, 0, strlen(expect), expect, false, from);
-}
-
 /* ---- addresses ---------------------------------------------------------- */
 
 TEST_F(dgram, sendto_delivers_with_the_senders_port)
 {
 	cu_bind(_metadata, self->tx, SPORT);
 	send_str_to(_metadata, self->tx, PORT, "hi");
-	expect_dgram(_metadata, self->rx, "hi", SPORT);
+	cu_expect_msg(_metadata, self->rx, "hi", SPORT);
 	cu_expect_empty(_metadata, self->rx);
 }
 
@@ -95,10 +89,10 @@ TEST_F(dgram, unbound_sender_is_autobound_on_first_send)
 	send_str_to(_metadata, self->tx, PORT, "first");
 	p = cu_local_port(_metadata, self->tx);
 	ASSERT_LE(CU_PORT_EPHEMERAL, p);
-	expect_dgram(_metadata, self->rx, "first", p);
+	cu_expect_msg(_metadata, self->rx, "first", p);
 	/* later sends keep that port */
 	send_str_to(_metadata, self->tx, PORT, "second");
-	expect_dgram(_metadata, self->rx, "second", p);
+	cu_expect_msg(_metadata, self->rx, "second", p);
 	ASSERT_EQ(p, cu_local_port(_metadata, self->tx));
 }
 
@@ -113,10 +107,10 @@ TEST_F(dgram, two_senders_to_one_receiver_each_reported)
 	send_str_to(_metadata, self->tx, PORT, "a2");
 	send_str_to(_metadata, s2, PORT, "b2");
 	p2 = cu_local_port(_metadata, s2);
-	expect_dgram(_metadata, self->rx, "a1", SPORT);
-	expect_dgram(_metadata, self->rx, "b1", p2);
-	expect_dgram(_metadata, self->rx, "a2", SPORT);
-	expect_dgram(_metadata, self->rx, "b2", p2);
+	cu_expect_msg(_metadata, self->rx, "a1", SPORT);
+	cu_expect_msg(_metadata, self->rx, "b1", p2);
+	cu_expect_msg(_metadata, self->rx, "a2", SPORT);
+	cu_expect_msg(_metadata, self->rx, "b2", p2);
 	cu_expect_empty(_metadata, self->rx);
 }
 
@@ -140,10 +134,10 @@ TEST_F(dgram, datagrams_keep_their_boundaries_and_order)
 	send_str_to(_metadata, self->tx, PORT, "ccc");
 	ASSERT_EQ(4, sendmsg(self->tx, &msg, MSG_DONTWAIT));
 	p = cu_local_port(_metadata, self->tx);
-	expect_dgram(_metadata, self->rx, "a", p);
-	expect_dgram(_metadata, self->rx, "bb", p);
-	expect_dgram(_metadata, self->rx, "ccc", p);
-	expect_dgram(_metadata, self->rx, "dddd", p);
+	cu_expect_msg(_metadata, self->rx, "a", p);
+	cu_expect_msg(_metadata, self->rx, "bb", p);
+	cu_expect_msg(_metadata, self->rx, "ccc", p);
+	cu_expect_msg(_metadata, self->rx, "dddd", p);
 	cu_expect_empty(_metadata, self->rx);
 }
 
@@ -153,7 +147,7 @@ TEST_F(dgram, short_read_truncates_with_msg_trunc_and_drops_the_rest)
 	send_str_to(_metadata, self->tx, PORT, "hello world");
 	send_str_to(_metadata, self->tx, PORT, "next");
 	cu_expect_recv(_metadata, self->rx, 5, 0, 5, "hello", true, SPORT);
-	expect_dgram(_metadata, self->rx, "next", SPORT);
+	cu_expect_msg(_metadata, self->rx, "next", SPORT);
 	cu_expect_empty(_metadata, self->rx);
 }
 
@@ -172,7 +166,7 @@ TEST_F(dgram, recv_flag_trunc_returns_the_real_length)
 	ASSERT_STREQ("hello", buf);
 	ASSERT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
 	ASSERT_EQ(4, recv(self->rx, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT));
-	expect_dgram(_metadata, self->rx, "next", SPORT);
+	cu_expect_msg(_metadata, self->rx, "next", SPORT);
 }
 
 TEST_F(dgram, peek_leaves_the_datagram_whole_with_its_address)
@@ -182,8 +176,8 @@ TEST_F(dgram, peek_leaves_the_datagram_whole_with_its_address)
 	send_str_to(_metadata, self->tx, PORT, "world");
 	cu_expect_recv(_metadata, self->rx, 2, MSG_PEEK, 2, "he", true, SPORT);
 	cu_expect_recv(_metadata, self->rx, 64, MSG_PEEK, 5, "hello", false, SPORT);
-	expect_dgram(_metadata, self->rx, "hello", SPORT);
-	expect_dgram(_metadata, self->rx, "world", SPORT);
+	cu_expect_msg(_metadata, self->rx, "hello", SPORT);
+	cu_expect_msg(_metadata, self->rx, "world", SPORT);
 }
 
 TEST_F(dgram, zero_length_datagram_delivered_with_its_address)
@@ -301,8 +295,8 @@ TEST_F(dgram, connect_sets_the_default_peer_for_send)
 	ASSERT_EQ(PORT, cu_peer_port(_metadata, self->tx));
 	cu_send_str(_metadata, self->tx, "default");
 	ASSERT_EQ(5, write(self->tx, "write", 5));
-	expect_dgram(_metadata, self->rx, "default", p);
-	expect_dgram(_metadata, self->rx, "write", p);
+	cu_expect_msg(_metadata, self->rx, "default", p);
+	cu_expect_msg(_metadata, self->rx, "write", p);
 }
 
 TEST_F(dgram, getpeername_enotconn_before_connect)
@@ -332,8 +326,8 @@ TEST_F(dgram, sendto_an_address_overrides_the_default_peer)
 	p = cu_local_port(_metadata, self->tx);
 	send_str_to(_metadata, self->tx, PORT2, "elsewhere");
 	cu_send_str(_metadata, self->tx, "default");
-	expect_dgram(_metadata, rx2, "elsewhere", p);
-	expect_dgram(_metadata, self->rx, "default", p);
+	cu_expect_msg(_metadata, rx2, "elsewhere", p);
+	cu_expect_msg(_metadata, self->rx, "default", p);
 	cu_expect_empty(_metadata, rx2);
 }
 
@@ -475,7 +469,7 @@ TEST_F(dgram, full_receiver_nonblocking_sender_eagain_nothing_lost)
 
 	drain_dgrams(_metadata, self->rx, total);
 	send_str_to(_metadata, self->tx, PORT, "after");
-	expect_dgram(_metadata, self->rx, "after", cu_local_port(_metadata, self->tx));
+	cu_expect_msg(_metadata, self->rx, "after", cu_local_port(_metadata, self->tx));
 }
 
 TEST_F(dgram, full_receiver_blocking_sender_waits_sndtimeo)
@@ -538,7 +532,7 @@ TEST_F(dgram, full_receiver_does_not_block_other_receivers)
 	cu_bind(_metadata, rx2, PORT2);
 	fill_receiver(_metadata, self->tx, self->rx, PORT);
 	send_str_to(_metadata, self->tx, PORT2, "other");
-	expect_dgram(_metadata, rx2, "other", cu_local_port(_metadata, self->tx));
+	cu_expect_msg(_metadata, rx2, "other", cu_local_port(_metadata, self->tx));
 }
 
 /*
@@ -729,7 +723,7 @@ TEST_F(dgram, unconnected_shutdown_enotconn)
 	}
 	/* nothing was shut down */
 	send_str_to(_metadata, self->tx, PORT, "fine");
-	expect_dgram(_metadata, self->rx, "fine", cu_local_port(_metadata, self->tx));
+	cu_expect_msg(_metadata, self->rx, "fine", cu_local_port(_metadata, self->tx));
 }
 
 TEST_F(dgram, send_after_own_shut_wr_epipe_sigpipe_unless_nosignal)

@@ -7,6 +7,7 @@
  * that dies with sockets still in it is cleaned up.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
 
 #define PORT	4242U
 

@@ -32,6 +32,9 @@
  * is "debug").
  */
 #include "cu_util.h"
+#include "cu_thread.h"
+#include "cu_msg.h"
+#include "cu_kmsg.h"
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/mount.h>
@@ -127,6 +130,21 @@ FIXTURE(race)
 {
 	int kmsg;
 };
+
+/* The kernel log since cu_kmsg_open() reports no problem (closes kmsg). */
+static void cu_expect_kernel_quiet(struct __test_metadata *_metadata, int kmsg)
+{
+	char rec[1024];
+	const char *msg;
+	int found = 0;
+
+	while ((msg = cu_kmsg_next(kmsg, rec, sizeof(rec))))
+		if (cu_kmsg_problem(msg) && found++ < 8)
+			TH_LOG("kernel: %s", msg);
+	if (kmsg >= 0)
+		close(kmsg);
+	ASSERT_EQ(0, found);
+}
 
 FIXTURE_SETUP(race)
 {

@@ -14,6 +14,8 @@
  * options and poll rules shared with the other types in cu_data.c.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
+#include "cu_msg.h"
 #include <linux/sockios.h>
 
 #define PORT		4600U

@@ -21,6 +21,7 @@
  * is recorded (threads never ASSERT) and fails the test.
  */
 #include "cu_util.h"
+#include "cu_thread.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
