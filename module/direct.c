@@ -45,9 +45,10 @@
  *     use only the socket, held by the writer's ->peer, or the address.
  *
  * The pin is FOLL_LONGTERM because a reader may sleep for as long as no
- * one writes: the pages are moved out of movable zones first, and memory
- * that cannot be pinned that way (some file mappings) is simply not
- * offered. At most CU_DIRECT_PAGES pages per sleeping reader, which are
+ * one writes: the pages are moved out of movable zones first. Only
+ * anonymous memory is offered (a private mapping's pages are, once the
+ * write pin has broken copy-on-write); anything else reads through the
+ * queue. At most CU_DIRECT_PAGES pages per sleeping reader, which are
  * its own buffer, and released when its recvmsg() returns.
  */
 
@@ -66,6 +67,23 @@
  * head (CU_SKB_LINEAR_MAX), and pinning costs more than the copy saved.
  */
 #define CU_DIRECT_MIN		1024
+
+/*
+ * Whether all @pages are anonymous memory. A page of a shared file
+ * mapping must not be written behind its filesystem's back while it is
+ * pinned (writeback may clean it meanwhile; 6.4 refuses such long-term
+ * pins, 6.1 does not), and shmem or hugetlbfs are not worth the case: a
+ * reader with such a buffer reads through the queue.
+ */
+static bool cu_direct_all_anon(struct page **pages, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (!PageAnon(pages[i]))
+			return false;
+	return true;
+}
 
 /*
  * Pin the reader's next buffer segment, up to CU_DIRECT_PAGES pages, for
@@ -90,6 +108,10 @@ static bool cu_direct_pin(struct cu_rx_direct *direct, struct iov_iter *iter)
 				     direct->pages);
 	if (pinned <= 0)
 		return false;
+	if (!cu_direct_all_anon(direct->pages, pinned)) {
+		unpin_user_pages(direct->pages, pinned);
+		return false;
+	}
 	direct->nr_pages = pinned;
 	direct->len = min_t(size_t, len, pinned * PAGE_SIZE - direct->offset);
 	direct->filled = 0;

@@ -37,6 +37,7 @@
 #include "cu_kmsg.h"
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <linux/netlink.h>
@@ -774,8 +775,12 @@ TEST_F_TIMEOUT(race, spare_pages_trimmed_when_sndbuf_shrinks, 180)
 #define DIRECT_BUF	(256u << 10)
 
 /* a reader asleep in recv() of a 64 KiB buffer, at an odd offset */
+/* a reader asleep in recv() of 64 KiB, at an odd offset of its buffer */
+#define WHOLE_LEN	(64u << 10)
+
 struct whole_reader {
 	int a;
+	unsigned char *buf;	/* WHOLE_LEN + 4096 bytes */
 	volatile pid_t tid;
 	ssize_t got;
 	bool intact;
@@ -784,12 +789,11 @@ struct whole_reader {
 static void *whole_reader_thread(void *arg)
 {
 	struct whole_reader *w = arg;
-	static unsigned char buf[(64u << 10) + 4096];
-	unsigned char *p = buf + 100;
+	unsigned char *p = w->buf + 100;
 	ssize_t i;
 
 	w->tid = cu_gettid();
-	w->got = recv(w->a, p, 64u << 10, 0);
+	w->got = recv(w->a, p, WHOLE_LEN, 0);
 	w->intact = true;
 	for (i = 0; i < w->got; i++)
 		w->intact &= p[i] == (unsigned char)(i % 251);
@@ -797,30 +801,75 @@ static void *whole_reader_thread(void *arg)
 }
 
 /*
- * The path exists: a 64 KiB write to a reader already asleep reaches it
- * whole in one recv(), though the writer's SO_SNDBUF is at its minimum,
- * so through the queue the write would come in pieces of a few KiB.
+ * One 64 KiB send() to a reader already asleep with its buffer at rbuf,
+ * from a socket whose SO_SNDBUF is at its minimum: through the queue it
+ * goes in pieces of a few KiB, and the send times out after sndtimeo_ms
+ * with the rest unsent. Returns what send() returned.
  */
-TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
+static ssize_t write_to_sleeper(struct __test_metadata *_metadata,
+				struct whole_reader *w, unsigned char *rbuf,
+				int sndtimeo_ms)
 {
-	struct whole_reader w = { .tid = 0 };
-	static unsigned char buf[64u << 10];
+	static unsigned char buf[WHOLE_LEN];
 	int sndbuf = 4096, c, i;
 	pthread_t t;
+	ssize_t sent;
 
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = i % 251;
-	big_pair(_metadata, 0, &c, &w.a);
+	big_pair(_metadata, 0, &c, &w->a);
+	w->buf = rbuf;
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
-	cu_set_timeo(_metadata, c, SO_SNDTIMEO, CU_WAIT_MS);
-	cu_start_sleeper(_metadata, &t, whole_reader_thread, &w, &w.tid);
-	ASSERT_EQ((ssize_t)sizeof(buf), send(c, buf, sizeof(buf), 0));
+	cu_set_timeo(_metadata, c, SO_SNDTIMEO, sndtimeo_ms);
+	cu_start_sleeper(_metadata, &t, whole_reader_thread, w, &w->tid);
+	sent = send(c, buf, sizeof(buf), 0);
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
-	ASSERT_EQ((ssize_t)sizeof(buf), w.got);
-	ASSERT_TRUE(w.intact);
-	cu_expect_empty(_metadata, w.a);
 	close(c);
-	close(w.a);
+	close(w->a);
+	return sent;
+}
+
+/*
+ * The path exists: the 64 KiB write reaches the sleeping reader whole in
+ * one recv(), though through the queue it would come in pieces.
+ */
+TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
+{
+	static unsigned char rbuf[WHOLE_LEN + 4096];
+	struct whole_reader w = { .tid = 0 };
+
+	ASSERT_EQ((ssize_t)WHOLE_LEN, write_to_sleeper(_metadata, &w, rbuf, CU_WAIT_MS));
+	ASSERT_EQ((ssize_t)WHOLE_LEN, w.got);
+	ASSERT_TRUE(w.intact);
+	cu_expect_kernel_quiet(_metadata, self->kmsg);
+}
+
+/*
+ * Only anonymous memory is offered: a reader whose buffer is a shared
+ * file mapping (a memfd here) reads through the queue, a piece at a time,
+ * and the write times out with most of it unsent.
+ */
+TEST_F(race, stream_one_copy_not_into_a_shared_file_mapping)
+{
+	struct whole_reader w = { .tid = 0 };
+	size_t size = WHOLE_LEN + 4096;
+	unsigned char *rbuf;
+	ssize_t sent;
+	int mfd;
+
+	mfd = memfd_create("cu_race", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	rbuf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, rbuf);
+	sent = write_to_sleeper(_metadata, &w, rbuf, 300);
+	ASSERT_LT(0, sent);
+	ASSERT_GT((ssize_t)WHOLE_LEN, sent);
+	ASSERT_LT(0, w.got);
+	ASSERT_GE(sent, w.got);
+	ASSERT_TRUE(w.intact);
+	munmap(rbuf, size);
+	close(mfd);
 	cu_expect_kernel_quiet(_metadata, self->kmsg);
 }
 
