@@ -1004,7 +1004,7 @@ static void one_cmsg(struct msghdr *msg, char *cbuf, int kind, int fd)
 }
 
 /*
- * CONTRACT §8: sendmsg() of "x" with one control message of `kind` fails
+ * docs/semantics.md §8: sendmsg() of "x" with one control message of `kind` fails
  * with EINVAL and sends nothing (a reads nothing); a plain send then
  * arrives alone.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Races on shared sockets (CONTRACT §6, §8, §9): several threads on one
+ * Races on shared sockets (docs/semantics.md §6, §8, §9): several threads on one
  * socket at once, each test bounded in time, each failing by itself when
  * the kernel log reports a problem while it runs (the debug kernel's
  * KASAN, lockdep and might_sleep checks), besides what it checks itself.
@@ -283,7 +283,7 @@ static bool fresh_run(const char *buf, size_t len)
 /*
  * What the peeker returned: what it had peeked (TAKEN) followed by fresh
  * bytes, or only fresh bytes, in stream order; never taken bytes after it
- * slept (CONTRACT §8).
+ * slept (docs/semantics.md §8).
  */
 static void expect_peeked(struct __test_metadata *_metadata, struct peeker *p)
 {
