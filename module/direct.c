@@ -131,7 +131,8 @@ bool cu_direct_offer(struct sock *sk, struct cu_rx_direct *direct,
 	struct cu_sock *cu = cu_sk(sk);
 	bool offered;
 
-	if (!cu_direct_pin(direct, iter))
+	/* another reader's offer is out: no use pinning */
+	if (READ_ONCE(cu->direct) || !cu_direct_pin(direct, iter))
 		return false;
 	spin_lock(&cu->lock);
 	offered = !cu->direct && skb_queue_empty(&sk->sk_receive_queue) &&
