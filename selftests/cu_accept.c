@@ -57,26 +57,6 @@ static void *accept_thread(void *arg)
 	return NULL;
 }
 
-static volatile sig_atomic_t usr1_count;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	usr1_count++;
-}
-
-static void catch_usr1(struct __test_metadata *_metadata, bool restart)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = restart ? SA_RESTART : 0;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	usr1_count = 0;
-}
-
 /* wait until the main thread sleeps, signal it, then maybe connect */
 static void *poke_thread(void *arg)
 {
@@ -86,7 +66,7 @@ static void *poke_thread(void *arg)
 	for (i = 0; i < w->signals; i++) {
 		w->blocked = cu_wait_blocked(w->tid);
 		pthread_kill(w->main, SIGUSR1);
-		while (usr1_count <= i)
+		while (cu_usr1_count <= i)
 			cu_sleep_ms(1);
 	}
 	if (w->type) {
@@ -265,7 +245,7 @@ TEST_F(accept, signal_without_sa_restart_eintr)
 	pthread_t t;
 	int a, err;
 
-	catch_usr1(_metadata, false);
+	cu_catch_usr1(_metadata, false);
 	start_poke(_metadata, &w, &t, 1, 0, 0);
 	a = accept(self->lfd, NULL, NULL);
 	err = errno;
@@ -274,7 +254,7 @@ TEST_F(accept, signal_without_sa_restart_eintr)
 		close(a);
 	ASSERT_EQ(-1, a);
 	ASSERT_EQ(EINTR, err);
-	ASSERT_EQ(1, usr1_count);
+	ASSERT_EQ(1, cu_usr1_count);
 	ASSERT_TRUE(w.blocked);
 }
 
@@ -284,7 +264,7 @@ TEST_F(accept, signal_with_sa_restart_keeps_waiting)
 	pthread_t t;
 	int a, err;
 
-	catch_usr1(_metadata, true);
+	cu_catch_usr1(_metadata, true);
 	/* two signals while accept sleeps, then a connection */
 	start_poke(_metadata, &w, &t, 2, variant->type, self->port);
 	a = accept(self->lfd, NULL, NULL);
@@ -293,7 +273,7 @@ TEST_F(accept, signal_with_sa_restart_keeps_waiting)
 	ASSERT_LE(0, a) {
 		TH_LOG("accept: %s (SA_RESTART should restart it)", strerror(err));
 	}
-	ASSERT_EQ(2, usr1_count);
+	ASSERT_EQ(2, cu_usr1_count);
 	ASSERT_EQ(0, w.ret);
 	ASSERT_EQ(cu_local_port(_metadata, w.fd), cu_peer_port(_metadata, a));
 }

@@ -880,19 +880,6 @@ struct direct_race {
 	atomic_long peeks, signals;
 };
 
-static void on_sigusr1(int sig)
-{
-	(void)sig;
-}
-
-/* SIGUSR1 interrupts a blocked recv() or send() (no SA_RESTART) */
-static void catch_sigusr1(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
-
-	sigaction(SIGUSR1, &sa, NULL);
-}
-
 static void *big_sender_thread(void *arg)
 {
 	struct send_race *sr = arg;
@@ -992,7 +979,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120
 	ssize_t n;
 
 	ASSERT_NE(NULL, buf);
-	catch_sigusr1();
+	cu_catch_usr1(_metadata, false);
 	cu_pair(_metadata, SOCK_STREAM, SEND_PORT, 1, &lfd, &dr.sr.c, &dr.a);
 	cu_set_timeo(_metadata, dr.a, SO_RCVTIMEO, 50);
 	dr.reader = pthread_self();
@@ -1124,7 +1111,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_reader_outlives_shutdown_close_and_signals,
 	enum life_end end;
 	pthread_t t[2];
 
-	catch_sigusr1();
+	cu_catch_usr1(_metadata, false);
 	race_start(&r);
 	while (race_running(&r)) {
 		struct direct_life l = { .got = 0 };

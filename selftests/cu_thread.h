@@ -17,6 +17,32 @@
 
 #define CU_CHILD_SECS		20	/* a forked helper child's limit (alarm) */
 
+/* SIGUSR1s caught since cu_catch_usr1() */
+static volatile sig_atomic_t cu_usr1_count __attribute__((unused));
+
+static inline void cu_on_usr1(int sig)
+{
+	(void)sig;
+	cu_usr1_count++;
+}
+
+/*
+ * Count SIGUSR1s instead of dying of them, so a thread can interrupt
+ * another's blocking call: with restart, the call restarts (SA_RESTART);
+ * without, it fails with EINTR.
+ */
+static inline void cu_catch_usr1(struct __test_metadata *_metadata, bool restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cu_on_usr1;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	cu_usr1_count = 0;
+}
+
 static inline pid_t cu_gettid(void)
 {
 	return syscall(SYS_gettid);
