@@ -40,7 +40,8 @@
  * Nothing of the module is taken under the core's sk_callback_lock or a
  * wait-queue lock, but for 7's relay. Fast paths that take no lock (the
  * spare skb, the readers' wake filter) say why where they are defined
- * (data.c), as does the one-copy path (direct.c).
+ * (data.c), as do the busy wait (data.c) and the one-copy path
+ * (direct.c).
  */
 #ifndef _CU_AF_CUSTOM_H
 #define _CU_AF_CUSTOM_H
@@ -90,6 +91,7 @@ struct cu_sock {
 	struct cu_rx_direct	*direct;	/* a sleeping reader's buffer */
 	wait_queue_head_t	writers;	/* dgram senders awaiting room */
 	int			rcvbuf_seen;	/* sk_rcvbuf writers were woken for */
+	atomic_t		spinning;	/* a reader busy-waits: data.c */
 
 	/*
 	 * SOCK_DGRAM poll(): while its connected peer is full, room_wait sits

@@ -23,6 +23,7 @@
 
 #include <linux/sched/signal.h>
 #include <linux/skbuff.h>
+#include <net/busy_poll.h>
 #include <net/sock.h>
 
 #include "af_custom.h"
@@ -370,7 +371,8 @@ bool cu_rx_taken_since(struct sock *sk, const struct cu_rx_mark *mark)
 /*
  * Whether a reader at @mark has something new: anything queued, or its
  * offered buffer filled, or for a peeking reader, bytes past those it has
- * seen, or its view gone stale. Called under cu->lock.
+ * seen, or its view gone stale. Called under cu->lock, or without it by
+ * the busy wait, for which an answer is only a hint.
  */
 static bool cu_rx_has_news(const struct sock *sk, const struct cu_rx_mark *mark)
 {
@@ -379,8 +381,67 @@ static bool cu_rx_has_news(const struct sock *sk, const struct cu_rx_mark *mark)
 	if (mark->direct && cu_direct_filled(mark->direct))
 		return true;
 	if (!mark->skip)
-		return !skb_queue_empty(&sk->sk_receive_queue);
-	return cu->rx_bytes > mark->skip || cu->rx_taken != mark->taken;
+		return !skb_queue_empty_lockless(&sk->sk_receive_queue);
+	return READ_ONCE(cu->rx_bytes) > mark->skip ||
+	       READ_ONCE(cu->rx_taken) != mark->taken;
+}
+
+/*
+ * Whether a reader at @mark should stop waiting: news, an error, or no
+ * more to come. Decided under cu->lock; the busy wait looks without it.
+ */
+static bool cu_rx_ready(const struct sock *sk, const struct cu_rx_mark *mark)
+{
+	return cu_rx_has_news(sk, mark) || READ_ONCE(sk->sk_err) ||
+	       READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN;
+}
+
+/*
+ * SO_BUSY_POLL (or net.core.busy_read) asks a blocking receive to spin
+ * for up to sk_ll_usec microseconds before it sleeps. A reader with a
+ * CPU of its own then sees data as soon as a writer on another CPU
+ * queues it, without the wakeup of a sleeping task (an IPI, an exit from
+ * idle and a context switch), for the CPU time it spends spinning.
+ *
+ * Why it holds with any number of threads: the spin only looks, without
+ * a lock (cu_rx_ready() is a hint there); the reader decides under
+ * cu->lock in cu_rx_sleep() as it would without the spin, so the spin
+ * changes when a reader notices, never what it finds or takes. It holds
+ * no lock (the iolock is dropped before) and does not sleep. One reader
+ * spins per socket, claimed by an atomic exchange: a second would see
+ * the same data at the same moment and only take CPU time from the
+ * threads that provide it; the others sleep as without the option.
+ *
+ * It stops for a signal and when @timeo (SO_RCVTIMEO) runs out, and
+ * returns what is left of @timeo. A task that needs the CPU meanwhile
+ * gets it (cond_resched(), as napi_busy_loop() does; RCU asks this way
+ * too), and the spin goes on once it is back.
+ */
+static long cu_rx_busy_wait(struct sock *sk, long timeo,
+			    const struct cu_rx_mark *mark)
+{
+	struct cu_sock *cu = cu_sk(sk);
+	unsigned long begin = jiffies, start;
+	long elapsed;
+
+	if (!sk_can_busy_loop(sk) || atomic_xchg(&cu->spinning, 1))
+		return timeo;
+	start = busy_loop_current_time();
+	for (;;) {
+		elapsed = jiffies - begin;
+		if (cu_rx_ready(sk, mark) || !sk_can_busy_loop(sk) ||
+		    sk_busy_loop_timeout(sk, start) ||
+		    (timeo != MAX_SCHEDULE_TIMEOUT && elapsed >= timeo))
+			break;
+		if (need_resched())
+			cond_resched();
+		else
+			cpu_relax();
+	}
+	atomic_set(&cu->spinning, 0);
+	if (timeo == MAX_SCHEDULE_TIMEOUT)
+		return timeo;
+	return max(timeo - elapsed, 0L);
 }
 
 /*
@@ -419,11 +480,11 @@ static long cu_rx_sleep(struct sock *sk, long timeo,
 	DEFINE_WAIT_FUNC(wait, cu_rx_wake);
 	bool more;
 
+	timeo = cu_rx_busy_wait(sk, timeo, mark);
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		spin_lock(&cu->lock);
-		more = cu_rx_has_news(sk, mark) || sk->sk_err ||
-		       sk->sk_shutdown & RCV_SHUTDOWN;
+		more = cu_rx_ready(sk, mark);
 		spin_unlock(&cu->lock);
 		if (more || !timeo || signal_pending(current))
 			break;
@@ -475,7 +536,7 @@ void cu_rx_consume(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	spin_lock(&cu->lock);
 	CU_SKB_CB(skb)->consumed = consumed;
 	WRITE_ONCE(cu->rx_bytes, cu->rx_bytes - len);
-	cu->rx_taken += len;
+	WRITE_ONCE(cu->rx_taken, cu->rx_taken + len);
 	if (consumed == skb->len)
 		__skb_unlink(skb, &sk->sk_receive_queue);
 	spin_unlock(&cu->lock);

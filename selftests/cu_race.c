@@ -22,9 +22,10 @@
  *   were charged to the writer's memory cgroup (skips without cgroup v2's
  *   memory controller).
  * - one copy: writers filling a stream reader's own buffer while it
- *   sleeps, with threads peeking, resizing buffers and sending signals
- *   beside them; and the connection shut down or closed under a reader
- *   whose buffer is offered: each byte once, in order, none lost (§8).
+ *   sleeps (or spins, SO_BUSY_POLL), with threads peeking, resizing
+ *   buffers, switching busy polling and sending signals beside them;
+ *   and the connection shut down or closed under a reader whose buffer
+ *   is offered: each byte once, in order, none lost (§8).
  * - teardown: listeners with pending connections closed while other
  *   threads read /proc/net/af_custom and dump sock_diag.
  *
@@ -908,7 +909,10 @@ static void *big_sender_thread(void *arg)
 	return NULL;
 }
 
-/* peek, resize the buffers, ask the queues' sizes, poll; and interrupt */
+/*
+ * peek, resize the buffers, switch busy polling, ask the queues' sizes,
+ * poll; and interrupt
+ */
 static void *direct_meddler_thread(void *arg)
 {
 	static const int sizes[] = { 4096, 65536, 212992, 1 << 20 };
@@ -927,6 +931,8 @@ static void *direct_meddler_thread(void *arg)
 		setsockopt(dr->a, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 		v = sizes[rnd(&seed) % 4];
 		setsockopt(dr->sr.c, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		v = rnd(&seed) % 2 ? 200 : 0;
+		setsockopt(dr->a, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof(v));
 		ioctl(dr->a, SIOCINQ, &v);
 		ioctl(dr->sr.c, SIOCOUTQ, &v);
 		poll(pfd, 2, 0);

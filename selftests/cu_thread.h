@@ -48,24 +48,36 @@ static inline pid_t cu_gettid(void)
 	return syscall(SYS_gettid);
 }
 
-/* state letter of a thread of this process ('?' if /proc is unreadable) */
-static inline char cu_task_state(pid_t tid)
+/*
+ * The fields of /proc/self/task/<tid>/stat after the thread's name, from
+ * its state letter on, in buf; NULL if unreadable.
+ */
+static inline const char *cu_task_stat(pid_t tid, char *buf, size_t len)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return '?';
+		return NULL;
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	return (p && p[1] == ' ') ? p[2] : '?';
+	return (p && p[1] == ' ') ? p + 2 : NULL;
+}
+
+/* state letter of a thread of this process ('?' if /proc is unreadable) */
+static inline char cu_task_state(pid_t tid)
+{
+	char buf[512];
+	const char *fields = cu_task_stat(tid, buf, sizeof(buf));
+
+	return fields ? fields[0] : '?';
 }
 
 /*

@@ -16,9 +16,10 @@
  *   mem     kernel memory (slab) per pending connection, 4096 pending
  *   scale   bind+connect with 10, 1000, 100000 ports bound
  *
- * conn, rtt, tput and accept run in two modes (--modes), each with its own
- * table: unpinned, the threads on any CPU as applications run, then
- * pinned, all on one CPU. Each measurement is repeated (--reps) and the
+ * conn, rtt, tput and accept run in the modes of --modes, each with its
+ * own table: unpinned, the threads on any CPU as applications run; the
+ * same with SO_BUSY_POLL (rtt and tput only); then pinned, all on one
+ * CPU. Each measurement is repeated (--reps) and the
  * median kept; the tables give AF_CUSTOM's ratio to AF_UNIX and TCP in the
  * same run, the median of the repetitions' ratios and their range, so a
  * noisy machine (a VM under TCG) still gives comparable figures and shows
@@ -95,6 +96,7 @@ static unsigned int opt_cases = (1u << NCASES) - 1;
 static unsigned int opt_fams = (1u << CU) | (1u << UNX) | (1u << TCP);
 static unsigned int opt_types = 3;	/* bit 0 stream, bit 1 seqpacket */
 static long opt_size;			/* rtt, tput: only this size (0: all) */
+static int opt_busy_poll = 200;		/* SO_BUSY_POLL µs of mode busy-poll */
 static int cu_family = AF_CUSTOM;
 static int somaxconn = -1;
 static char cmdline[512];
@@ -104,16 +106,22 @@ static const char *cur_case = "setup";
 /*
  * The modes every case of enum mcase runs in (--modes), each with its own
  * table. unpinned: the threads of a measurement run on any CPU, as an
- * application's do, and wake each other across CPUs. pinned: all of them
- * on one CPU, taking turns, which measures the socket code alone (under
+ * application's do, and wake each other across CPUs. busy-poll: the same
+ * with SO_BUSY_POLL (--busy-poll µs) on the data sockets, as an
+ * application that trades CPU time for latency sets it (rtt and tput
+ * only: conn and accept do not receive). pinned: all of them on
+ * one CPU, taking turns, which measures the socket code alone (under
  * TCG, waking a thread on the other vCPU costs whatever the host's
  * scheduler makes it). The other cases (listen, mem, the bind+connect of
  * scale) run once, on one CPU.
  */
-enum { M_UNPINNED, M_PINNED, NMODES, M_NONE = NMODES };
-static const char *const mode_names[NMODES + 1] = { "unpinned", "pinned", "-" };
+enum { M_UNPINNED, M_BUSY, M_PINNED, NMODES, M_NONE = NMODES };
+static const char *const mode_names[NMODES + 1] = {
+	"unpinned", "busy-poll", "pinned", "-",
+};
 static const char *const mode_where[NMODES] = {
-	"unpinned: threads on any CPU", "pinned: all threads on one CPU",
+	"unpinned: threads on any CPU", "busy-poll: threads on any CPU, SO_BUSY_POLL",
+	"pinned: all threads on one CPU",
 };
 
 static unsigned int opt_modes = (1u << NMODES) - 1;
@@ -233,7 +241,7 @@ static void use_one_cpu(bool one)
 static void enter_mode(int mode)
 {
 	cur_mode = mode;
-	use_one_cpu(mode != M_UNPINNED);
+	use_one_cpu(mode == M_PINNED);
 }
 
 static const char *where(void)
@@ -308,6 +316,18 @@ static void set_int(int fd, int level, int opt, int val, const char *what)
 {
 	if (setsockopt(fd, level, opt, &val, sizeof(val)))
 		die("setsockopt(%s)", what);
+}
+
+/*
+ * Mode busy-poll: a data socket of rtt or tput spins that long in a
+ * blocking receive before it sleeps, where its family does (AF_CUSTOM;
+ * AF_UNIX ignores the option, and TCP polls only a device's NAPI
+ * context, which loopback does not have).
+ */
+static void set_busy_poll(int fd)
+{
+	if (cur_mode == M_BUSY)
+		set_int(fd, SOL_SOCKET, SO_BUSY_POLL, opt_busy_poll, "SO_BUSY_POLL");
 }
 
 /* Close a TCP socket with a reset, so untimed work leaves no TIME_WAIT. */
@@ -881,6 +901,8 @@ static void rtt_open(struct rtt_conn *c, enum fam f, int type, size_t size)
 	c->lfd = make_listener(f, type, 16, &a);
 	c->fd = connect_to(f, type, &a, NULL);
 	c->e.fd = xaccept(c->lfd);
+	set_busy_poll(c->fd);
+	set_busy_poll(c->e.fd);
 	c->e.type = type;
 	c->e.size = size;
 	if (f == TCP) {
@@ -1054,6 +1076,8 @@ static double tput_rep(enum fam f, int type, size_t wsize, size_t total, bool fu
 	t.fd = connect_to(f, type, &a, NULL);
 	fd = xaccept(lfd);
 	close(lfd);
+	set_busy_poll(t.fd);
+	set_busy_poll(fd);
 	t.type = type;
 	t.wsize = wsize;
 	t.total = total / wsize * wsize;
@@ -1653,7 +1677,7 @@ static void row_label(char *buf, size_t size, const struct result *r)
 static int target_of(const struct result *r, double *ratio)
 {
 	*ratio = 1.0;
-	if (r->mode == M_UNPINNED) {
+	if (r->mode == M_UNPINNED || r->mode == M_BUSY) {
 		if (!strcmp(r->cs, "rtt")) {
 			*ratio = r->param == 1 ? 0.5 : 0.8;
 			return -1;
@@ -1880,6 +1904,8 @@ static void machine_line(FILE *out)
 	struct utsname u;
 	char line[256], model[128] = "?";
 	FILE *f = fopen("/proc/cpuinfo", "r");
+	const char *sep;
+	int mode;
 	char *p;
 
 	if (f) {
@@ -1896,27 +1922,36 @@ static void machine_line(FILE *out)
 	uname(&u);
 	fprintf(out,
 		"Kernel %s, %ld CPUs (%s); `%s`; medians of %d repetitions (listen: %d), %.2f s per timed repetition, %ld MiB per throughput run; "
-		"modes: %s%s%s.\n",
+		"modes:",
 		u.release, sysconf(_SC_NPROCESSORS_ONLN), model, cmdline, opt_reps,
-		opt_reps * 3 > MAX_REPS ? MAX_REPS : opt_reps * 3, opt_time, opt_bytes / MIB,
-		opt_modes & 1 ? mode_names[M_UNPINNED] : "", opt_modes == 3 ? ", " : "",
-		opt_modes & 2 ? mode_names[M_PINNED] : "");
+		opt_reps * 3 > MAX_REPS ? MAX_REPS : opt_reps * 3, opt_time, opt_bytes / MIB);
+	for (mode = 0, sep = " "; mode < NMODES; mode++) {
+		if (!(opt_modes & (1u << mode)))
+			continue;
+		fprintf(out, "%s%s", sep, mode_names[mode]);
+		if (mode == M_BUSY)
+			fprintf(out, " (SO_BUSY_POLL %d µs)", opt_busy_poll);
+		sep = ", ";
+	}
+	fprintf(out, ".\n");
 }
 
 static const char *const mode_title[NMODES] = {
 	"Unpinned: threads on any CPU, as applications run",
+	"Busy polling: threads on any CPU, with SO_BUSY_POLL",
 	"Pinned: all threads on one CPU, taking turns",
 };
 
 static const char *const mode_text[NMODES] = {
 	"The threads of a measurement (client and server, reader and writer, acceptors) ran on any CPU, as an application's threads do, and woke each other across CPUs. Targets: issue 16's, as ratios to AF_UNIX (for a round trip, of the times: lower is better).",
+	"As unpinned, with SO_BUSY_POLL set on both ends of rtt's and tput's connections: a blocking receive spins before it sleeps (AF_CUSTOM; AF_UNIX accepts the option and ignores it, TCP on loopback has no device to poll). What an application that gives CPU time for latency gets. Targets: issue 16's, as for unpinned.",
 	"All the threads of a measurement ran on one CPU, taking turns: the socket code alone, without the cost of waking another CPU (under QEMU TCG whatever the host's scheduler makes it). No targets: for comparison.",
 };
 
 static void write_mode_section(FILE *out, int mode)
 {
 	fprintf(out, "\n### %s\n\n%s\n\n", mode_title[mode], mode_text[mode]);
-	write_mode_table(out, mode, mode == M_UNPINNED);
+	write_mode_table(out, mode, mode != M_PINNED);
 	write_tput_table(out, mode);
 }
 
@@ -2127,7 +2162,8 @@ static void print_usage(FILE *out)
 		"\n"
 		"Cases (all by default; SOCK_STREAM, and SOCK_SEQPACKET for AF_CUSTOM and\n"
 		"AF_UNIX where marked *). conn, rtt, tput and accept run in each mode of\n"
-		"--modes, one table per mode; the others once, on one CPU:\n"
+		"--modes (busy-poll: rtt and tput only), one table per mode; the others\n"
+		"once, on one CPU:\n"
 		"  conn    connect + accept + close of both ends: 1 client thread and 1\n"
 		"          acceptor, then 2 client threads and 4 acceptor threads on one\n"
 		"          listener (conn/s) *\n"
@@ -2156,10 +2192,15 @@ static void print_usage(FILE *out)
 		"  --types LIST         stream,seqpacket (default both; TCP is stream only)\n"
 		"  --size SIZE          rtt and tput: only this message or write size (1, 4K\n"
 		"                       or 64K; default all), e.g. to profile one of them\n"
-		"  --modes LIST         unpinned,pinned (default both, in that order): the\n"
-		"                       threads of a measurement on any CPU, as applications\n"
-		"                       run, or all on one CPU, taking turns (the socket code\n"
-		"                       alone, without cross-CPU wakeups)\n"
+		"  --modes LIST         unpinned,busy-poll,pinned (default all, in that order):\n"
+		"                       the threads of a measurement on any CPU, as\n"
+		"                       applications run; the same with SO_BUSY_POLL; or all\n"
+		"                       on one CPU, taking turns (the socket code alone,\n"
+		"                       without cross-CPU wakeups)\n"
+		"  --busy-poll USEC     SO_BUSY_POLL of mode busy-poll, on rtt's and tput's\n"
+		"                       data sockets: a blocking receive spins that long\n"
+		"                       before sleeping (AF_UNIX and TCP on loopback ignore\n"
+		"                       it; default %d)\n"
 		"  --reps N             repetitions of each measurement: median and range\n"
 		"                       (default %d; the listen case does 3N)\n"
 		"  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
@@ -2177,8 +2218,8 @@ static void print_usage(FILE *out)
 		"Run as root for the full run: the file limit is raised as needed (scale\n"
 		"holds --ports sockets open). Set net.core.somaxconn to 8192 first for the\n"
 		"listen case (sysctl -w net.core.somaxconn=8192).\n",
-		opt_reps, opt_time, opt_bytes / MIB, opt_check_bytes / MIB, opt_pending,
-		opt_accept, opt_ports, opt_max_n, AF_CUSTOM, opt_out);
+		opt_busy_poll, opt_reps, opt_time, opt_bytes / MIB, opt_check_bytes / MIB,
+		opt_pending, opt_accept, opt_ports, opt_max_n, AF_CUSTOM, opt_out);
 }
 
 static void parse_args(int argc, char **argv)
@@ -2195,6 +2236,7 @@ static void parse_args(int argc, char **argv)
 		{ "pending", required_argument, NULL, 'p' },
 		{ "accept", required_argument, NULL, 'a' },
 		{ "modes", required_argument, NULL, 'M' },
+		{ "busy-poll", required_argument, NULL, 'y' },
 		{ "ports", required_argument, NULL, 'P' },
 		{ "max-n", required_argument, NULL, 'n' },
 		{ "family", required_argument, NULL, 'F' },
@@ -2243,6 +2285,9 @@ static void parse_args(int argc, char **argv)
 		case 'M':
 			opt_modes = parse_list(optarg, mode_names, NMODES, "mode");
 			break;
+		case 'y':
+			opt_busy_poll = atoi(optarg);
+			break;
 		case 'P':
 			opt_ports = atol(optarg);
 			break;
@@ -2271,9 +2316,9 @@ static void parse_args(int argc, char **argv)
 		opt_cases = cases;
 	if (opt_reps < 1 || opt_reps > MAX_REPS / 3 || opt_time <= 0 || !opt_modes ||
 	    opt_pending < 1 || opt_accept < 1 || opt_max_n < 16 || opt_bytes < 64 * KIB ||
-	    opt_check_bytes < 64 * KIB) {
+	    opt_check_bytes < 64 * KIB || opt_busy_poll < 0) {
 		fprintf(stderr,
-			"cu_bench: --reps 1..%d, --time > 0, --pending and --accept >= 1, --max-n >= 16, --bytes and --check-bytes >= 64K\n",
+			"cu_bench: --reps 1..%d, --time > 0, --pending and --accept >= 1, --max-n >= 16, --bytes and --check-bytes >= 64K, --busy-poll >= 0\n",
 			MAX_REPS / 3);
 		exit(2);
 	}
@@ -2286,6 +2331,13 @@ static void (*const case_fn[NCASES])(void) = {
 static bool case_in_modes(int c)
 {
 	return c < C_LISTEN;
+}
+
+/* Whether case @c runs in @mode: chosen, and busy-poll is for receives. */
+static bool runs_in_mode(int c, int mode)
+{
+	return (opt_cases & (1u << c)) && (opt_modes & (1u << mode)) &&
+	       case_in_modes(c) && (mode != M_BUSY || c == C_RTT || c == C_TPUT);
 }
 
 /* Run case @c in @mode (M_NONE: a case outside the modes). */
@@ -2306,14 +2358,13 @@ static void run_cases(void)
 	int c, mode, done = 0, total = 0;
 
 	for (c = 0; c < NCASES; c++)
-		if ((opt_cases & (1u << c)) && case_in_modes(c))
-			total += __builtin_popcount(opt_modes);
-		else if (opt_cases & (1u << c))
-			total++;
+		for (mode = 0; mode < NMODES; mode++)
+			total += runs_in_mode(c, mode);
+	for (c = 0; c < NCASES; c++)
+		total += !case_in_modes(c) && (opt_cases & (1u << c));
 	for (mode = 0; mode < NMODES; mode++)
 		for (c = 0; c < NCASES; c++)
-			if ((opt_modes & (1u << mode)) && case_in_modes(c) &&
-			    (opt_cases & (1u << c)))
+			if (runs_in_mode(c, mode))
 				run_case(c, mode, &done, total);
 	for (c = 0; c < NCASES; c++)
 		if (!case_in_modes(c) && (opt_cases & (1u << c)))
