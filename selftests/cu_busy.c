@@ -9,8 +9,8 @@
  * growth (which without busy polling never comes), then gives the thread
  * what it waits for, from a thread on another CPU: it must return it at
  * once, having never slept. Two threads waiting on one socket spin one
- * at a time. The spin must also end, as a sleep does, for
- * a signal, for SO_RCVTIMEO, and for a shutdown.
+ * at a time. The spin must also end, as a sleep does, for a signal, for
+ * SO_RCVTIMEO, and for a shutdown.
  */
 #include "cu_util.h"
 #include "cu_thread.h"
@@ -231,10 +231,10 @@ TEST_F(busy, receive_spin_ends_at_shutdown)
 TEST_F(busy, receive_without_busy_poll_sleeps)
 {
 	static struct waiter w;
-	int zero = 0;
+	int busy_read = 0;
 	pthread_t t;
 
-	if (cu_read_int("/proc/sys/net/core/busy_read", &zero) && zero)
+	if (cu_read_int("/proc/sys/net/core/busy_read", &busy_read) && busy_read)
 		SKIP(return, "net.core.busy_read is set");
 	ASSERT_EQ(0, cu_sol_int(_metadata, self->a, SO_BUSY_POLL));
 	w.fd = self->a;

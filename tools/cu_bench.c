@@ -237,11 +237,21 @@ static void use_one_cpu(bool one)
 		die("sched_setaffinity");
 }
 
+/*
+ * Whether the threads of @mode run on any CPU, as applications do: the
+ * modes issue 16's targets are about. Pinned, and the cases outside the
+ * modes (M_NONE), run on one CPU.
+ */
+static bool threads_on_any_cpu(int mode)
+{
+	return mode == M_UNPINNED || mode == M_BUSY;
+}
+
 /* Set the CPUs of a case that runs in @mode, and say how it runs. */
 static void enter_mode(int mode)
 {
 	cur_mode = mode;
-	use_one_cpu(mode == M_PINNED);
+	use_one_cpu(!threads_on_any_cpu(mode));
 }
 
 static const char *where(void)
@@ -1677,7 +1687,7 @@ static void row_label(char *buf, size_t size, const struct result *r)
 static int target_of(const struct result *r, double *ratio)
 {
 	*ratio = 1.0;
-	if (r->mode == M_UNPINNED || r->mode == M_BUSY) {
+	if (threads_on_any_cpu(r->mode)) {
 		if (!strcmp(r->cs, "rtt")) {
 			*ratio = r->param == 1 ? 0.5 : 0.8;
 			return -1;
@@ -1951,7 +1961,7 @@ static const char *const mode_text[NMODES] = {
 static void write_mode_section(FILE *out, int mode)
 {
 	fprintf(out, "\n### %s\n\n%s\n\n", mode_title[mode], mode_text[mode]);
-	write_mode_table(out, mode, mode != M_PINNED);
+	write_mode_table(out, mode, threads_on_any_cpu(mode));
 	write_tput_table(out, mode);
 }
 
