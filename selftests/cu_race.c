@@ -1019,8 +1019,9 @@ TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120
 }
 
 /*
- * A reader asleep with its buffer offered, and the connection ending under
- * it: shutdown(SHUT_RD) of the reader, shutdown(SHUT_WR) or close() of the
+ * A reader asleep with its buffer offered (in half the lives spinning
+ * first, SO_BUSY_POLL), and the connection ending under it:
+ * shutdown(SHUT_RD) of the reader, shutdown(SHUT_WR) or close() of the
  * writer, or a signal first; at a random moment of a big write. The reader
  * gets a prefix of the stream, all of it unless it shut its own side.
  */
@@ -1116,6 +1117,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_reader_outlives_shutdown_close_and_signals,
 	long lives[END_KINDS] = { 0 };
 	enum life_end end;
 	pthread_t t[2];
+	int busy_us;
 
 	cu_catch_usr1(_metadata, false);
 	race_start(&r);
@@ -1123,6 +1125,9 @@ TEST_F_TIMEOUT(race, stream_one_copy_reader_outlives_shutdown_close_and_signals,
 		struct direct_life l = { .got = 0 };
 
 		big_pair(_metadata, 0, &l.c, &l.a);
+		busy_us = rnd(&seed) % 2 ? 200 : 0;
+		ASSERT_EQ(0, setsockopt(l.a, SOL_SOCKET, SO_BUSY_POLL, &busy_us,
+					sizeof(busy_us)));
 		start_threads(_metadata, &t[0], 1, life_reader_thread, &l);
 		start_threads(_metadata, &t[1], 1, life_writer_thread, &l);
 		usleep(rnd(&seed) % 3000);
