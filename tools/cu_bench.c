@@ -19,7 +19,9 @@
  * conn, rtt, tput and accept run in the modes of --modes, each with its
  * own table: unpinned, the threads on any CPU as applications run; the
  * same with SO_BUSY_POLL (rtt and tput only); then pinned, all on one
- * CPU. Each measurement is repeated (--reps) and the
+ * CPU. Before each repetition with threads on any CPU, a probe measures
+ * how many of the CPUs the host runs at once (a VM's may take turns).
+ * Each measurement is repeated (--reps) and the
  * median kept; the tables give AF_CUSTOM's ratio to AF_UNIX and TCP in the
  * same run, the median of the repetitions' ratios and their range, so a
  * noisy machine (a VM under TCG) still gives comparable figures and shows
@@ -97,6 +99,7 @@ static unsigned int opt_fams = (1u << CU) | (1u << UNX) | (1u << TCP);
 static unsigned int opt_types = 3;	/* bit 0 stream, bit 1 seqpacket */
 static long opt_size;			/* rtt, tput: only this size (0: all) */
 static int opt_busy_poll = 200;		/* SO_BUSY_POLL µs of mode busy-poll */
+static bool opt_probe_cpus = true;	/* probe the CPUs before repetitions */
 static int cu_family = AF_CUSTOM;
 static int somaxconn = -1;
 static char cmdline[512];
@@ -475,6 +478,90 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 		die("pthread_create");
 }
 
+/*
+ * Under QEMU TCG each CPU of the VM is a thread of the host, and the host
+ * does not always run them at once: when it is busy, the VM's two CPUs
+ * may share one host core, and threads "on different CPUs" take turns
+ * after all. That changes the unpinned results more than anything the
+ * module does (docs/bench.md), so before each repetition of a mode whose
+ * threads run on any CPU the program measures it: a loop counts for
+ * CPU_PROBE_S on one CPU alone, then on two CPUs at once. The two counts
+ * over the one are the CPUs the VM had in parallel: 2 when the host ran
+ * both, 1 when they took turns.
+ */
+#define CPU_PROBE_S		0.05
+#define CPUS_PARALLEL_MIN	1.5	/* below: the CPUs took turns */
+
+static double rep_cpus[MAX_REPS];	/* the probe before each repetition */
+
+struct cpu_probe {
+	int cpu;
+	double until;
+	unsigned long count;
+};
+
+static void *cpu_probe_loop(void *arg)
+{
+	struct cpu_probe *probe = arg;
+	volatile unsigned long count = 0;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(probe->cpu, &set);
+	errno = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (errno)
+		die("pthread_setaffinity_np");
+	while (now() < probe->until)
+		count++;
+	probe->count = count;
+	return NULL;
+}
+
+/* The loop counts of @n probes run at once, summed. */
+static unsigned long cpu_probe_count(struct cpu_probe *probes, int n)
+{
+	double until = now() + CPU_PROBE_S;
+	unsigned long sum = 0;
+	pthread_t t[2];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		probes[i].until = until;
+		start_thread(&t[i], cpu_probe_loop, &probes[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		sum += probes[i].count;
+	}
+	return sum;
+}
+
+/* How many of the VM's CPUs the host runs at once now: 1 to 2. */
+static double cpus_in_parallel(void)
+{
+	struct cpu_probe probes[2];
+	unsigned long alone;
+	int i, cpu = -1;
+
+	for (i = 0; i < 2; i++) {
+		do
+			cpu++;
+		while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &all_cpus));
+		if (cpu == CPU_SETSIZE)
+			return 1;
+		probes[i].cpu = cpu;
+	}
+	alone = cpu_probe_count(probes, 1);
+	return alone ? (double)cpu_probe_count(probes, 2) / alone : 1;
+}
+
+/* Probe before repetition @rep of a case, if its threads run on any CPU. */
+static void probe_cpus(int rep)
+{
+	rep_cpus[rep] = threads_on_any_cpu(cur_mode) && opt_probe_cpus ?
+			cpus_in_parallel() : 0;
+}
+
 static void barrier_init(pthread_barrier_t *b, unsigned int n)
 {
 	errno = pthread_barrier_init(b, NULL, n);
@@ -516,6 +603,7 @@ struct result {
 	double med, min, max;
 	int reps;
 	double v[MAX_REPS];	/* each repetition's value, in order */
+	double cpus[MAX_REPS];	/* CPUs in parallel before each; 0: not probed */
 };
 
 static struct result results[MAX_RESULTS];
@@ -563,6 +651,8 @@ static const struct result *record(const char *cs, const char *metric,
 	r->unit = unit;
 	r->reps = n;
 	memcpy(r->v, v, n * sizeof(*v));
+	for (i = 0; i < n; i++)
+		r->cpus[i] = threads_on_any_cpu(cur_mode) ? rep_cpus[i] : 0;
 	r->med = median(v, n);
 	r->min = v[0];
 	r->max = v[0];
@@ -836,11 +926,13 @@ static void conn_run_cfg(const struct conn_cfg *cf)
 	progress("conn: %s (%s), %d reps of %.2f s", cf->what, where(), opt_reps, opt_time);
 	memset(refused, 0, sizeof(refused));
 	/* the families take turns in each repetition: a load change hits all */
-	for (rep = 0; rep < opt_reps; rep++)
+	for (rep = 0; rep < opt_reps; rep++) {
+		probe_cpus(rep);
 		for (k = 0; k < NKINDS; k++)
 			if (kind_on(&all_kinds[k], false))
 				v[k][rep] = conn_rep(all_kinds[k].fam, all_kinds[k].type,
 						     cf->clients, cf->acceptors, &refused[k]);
+	}
 	for (k = 0; k < NKINDS; k++) {
 		const struct kind *kd = &all_kinds[k];
 
@@ -974,10 +1066,12 @@ static void case_rtt(void)
 			rtt_open(&conns[k], all_kinds[k].fam, all_kinds[k].type, sizes[s]);
 			rtt_measure(&conns[k], opt_time / 4);	/* warm-up */
 		}
-		for (rep = 0; rep < opt_reps; rep++)
+		for (rep = 0; rep < opt_reps; rep++) {
+			probe_cpus(rep);
 			for (k = 0; k < NKINDS; k++)
 				if (kind_on(&all_kinds[k], false))
 					v[k][rep] = rtt_measure(&conns[k], opt_time);
+		}
 		for (k = 0; k < NKINDS; k++) {
 			if (!kind_on(&all_kinds[k], false))
 				continue;
@@ -1164,6 +1258,7 @@ static void case_tput(void)
 				tput_rep(all_kinds[k].fam, all_kinds[k].type, sizes[s],
 					 opt_check_bytes, true);
 		for (rep = 0; rep < opt_reps; rep++) {
+			probe_cpus(rep);
 			v[NKINDS][rep] = memcpy_rep(sizes[s], opt_bytes);
 			for (k = 0; k < NKINDS; k++)
 				if (kind_on(&all_kinds[k], false))
@@ -1622,10 +1717,12 @@ static void case_accept(void)
 	for (t = 0; t < 3; t++) {
 		progress("accept: %d pending connections taken by %d thread%s (%s), %d reps",
 			 n, threads[t], threads[t] > 1 ? "s" : "", where(), opt_reps);
-		for (rep = 0; rep < opt_reps; rep++)
+		for (rep = 0; rep < opt_reps; rep++) {
+			probe_cpus(rep);
 			for (f = CU; f <= TCP; f++)
 				if (opt_fams & (1u << f))
 					v[f][rep] = accept_rep(f, threads[t], n);
+		}
 		snprintf(what, sizeof(what), "accept, %d thread%s", threads[t],
 			 threads[t] > 1 ? "s" : "");
 		for (f = CU; f <= TCP; f++)
@@ -1707,13 +1804,18 @@ static int target_of(const struct result *r, double *ratio)
 	return 0;
 }
 
-static int holds_total, misses_total;
+static int holds_total, misses_total, turns_total;
 
-/* @spans: the range of the repetitions lies on both sides of the target. */
-static void verdict(FILE *out, bool holds, bool spans)
+/*
+ * @spans: the range of the repetitions lies on both sides of the target;
+ * @turns: the VM's CPUs took turns (cpus_in_parallel()).
+ */
+static void verdict(FILE *out, bool holds, bool spans, bool turns)
 {
-	fprintf(out, " %s%s |\n", holds ? "holds" : "**misses**",
-		spans ? " (the range spans it)" : "");
+	fprintf(out, " %s%s%s |\n", holds ? "holds" : "**misses**",
+		spans ? " (the range spans it)" : "",
+		turns ? " (the CPUs took turns)" : "");
+	turns_total += turns;
 	if (holds)
 		holds_total++;
 	else
@@ -1736,6 +1838,29 @@ static const char *fmt_ratio(char *buf, size_t size, const struct result *r,
 	return buf;
 }
 
+/* The CPUs in parallel before @r's repetitions: "1.93 (1.88–1.95)". */
+static const char *fmt_cpus(char *buf, size_t size, const struct result *r)
+{
+	double lo = r->cpus[0], hi = r->cpus[0];
+	int i;
+
+	if (!r->cpus[0])
+		return "–";
+	for (i = 1; i < r->reps; i++) {
+		lo = r->cpus[i] < lo ? r->cpus[i] : lo;
+		hi = r->cpus[i] > hi ? r->cpus[i] : hi;
+	}
+	snprintf(buf, size, "%.2f (%.2f–%.2f)", median(r->cpus, r->reps), lo, hi);
+	return buf;
+}
+
+/* Whether the VM's CPUs took turns during most of @r's repetitions. */
+static bool cpus_took_turns(const struct result *r)
+{
+	return threads_on_any_cpu(r->mode) && r->cpus[0] &&
+	       median(r->cpus, r->reps) < CPUS_PARALLEL_MIN;
+}
+
 /* The target and verdict cells of @r's row, against AF_UNIX's @u. */
 static void target_cells(FILE *out, const struct result *r, const struct result *u)
 {
@@ -1749,12 +1874,13 @@ static void target_cells(FILE *out, const struct result *r, const struct result 
 	if (base) {
 		q.med = r->med / base->med;
 		fprintf(out, " flat: within 2x of 10 ports: %.2fx |", q.med);
-		verdict(out, q.med <= 2, false);
+		verdict(out, q.med <= 2, false, false);
 	} else if (dir && u && u->med > 0) {
 		q = ratio_of(r, u);
 		fprintf(out, " %s %.2fx |", dir > 0 ? "≥" : "≤", want);
 		verdict(out, dir > 0 ? q.med >= want : q.med <= want,
-			q.paired && q.min < want && q.max > want);
+			q.paired && q.min < want && q.max > want,
+			cpus_took_turns(r));
 	} else {
 		fprintf(out, " | |\n");
 	}
@@ -1766,13 +1892,16 @@ static void target_cells(FILE *out, const struct result *r, const struct result 
  */
 static void write_mode_table(FILE *out, int mode, bool targets)
 {
-	char label[160], b1[32], b2[32], b3[32], b4[48], b5[48];
+	char label[160], b1[32], b2[32], b3[32], b4[48], b5[48], b6[48];
+	bool probed = threads_on_any_cpu(mode);
 	const struct result *r, *u, *t;
 	int i;
 
 	fprintf(out, "| case | AF_CUSTOM | AF_UNIX | TCP | vs AF_UNIX (range) | vs TCP (range) |");
+	fprintf(out, "%s", probed ? " CPUs in parallel (range) |" : "");
 	fprintf(out, "%s\n", targets ? " target (vs AF_UNIX) | |" : "");
-	fprintf(out, "|---|---:|---:|---:|---:|---:|%s\n", targets ? "---|---|" : "");
+	fprintf(out, "|---|---:|---:|---:|---:|---:|%s%s\n", probed ? "---:|" : "",
+		targets ? "---|---|" : "");
 	for (i = 0; i < nresults; i++) {
 		r = &results[i];
 		if (r->fam != CU || r->mode != mode || !strcmp(r->cs, "listen"))
@@ -1785,6 +1914,8 @@ static void write_mode_table(FILE *out, int mode, bool targets)
 			fmtv(b1, sizeof(b1), r->med), u ? fmtv(b2, sizeof(b2), u->med) : "–",
 			t ? fmtv(b3, sizeof(b3), t->med) : "–", fmt_ratio(b4, sizeof(b4), r, u),
 			fmt_ratio(b5, sizeof(b5), r, t));
+		if (probed)
+			fprintf(out, " %s |", fmt_cpus(b6, sizeof(b6), r));
 		if (targets)
 			target_cells(out, r, u);
 		else
@@ -1879,18 +2010,18 @@ static void write_listen_table(FILE *out)
 	fprintf(out,
 		"| grow independent of N: N = %ld within 2x of N = %ld (an O(N) one: %ldx) | %.2fx |",
 		gl->param, g0->param, gl->param / g0->param, ratio);
-	verdict(out, ratio <= 2, false);
+	verdict(out, ratio <= 2, false, false);
 	ratio = ul->med / u0->med;
 	fprintf(out, "| unchanged independent of N: N = %ld within 2x of N = %ld | %.2fx |",
 		ul->param, u0->param, ratio);
-	verdict(out, ratio <= 2, false);
+	verdict(out, ratio <= 2, false, false);
 	if (!p0 || pl == p0)
 		return;
 	ratio = pl->med / p0->med;
 	fprintf(out,
 		"| shrink linear in the resets: time per reset at N = %ld within 3x of N = %ld (a quadratic one: %ldx) | %.2fx |",
 		pl->param, p0->param, pl->param / p0->param, ratio);
-	verdict(out, ratio <= 3, false);
+	verdict(out, ratio <= 3, false, false);
 }
 
 static void write_mem_detail(FILE *out)
@@ -1971,10 +2102,11 @@ static void write_markdown(FILE *out)
 
 	holds_total = 0;
 	misses_total = 0;
+	turns_total = 0;
 	fprintf(out, "## cu_bench results\n\n");
 	machine_line(out);
 	fprintf(out,
-		"\nValues are medians of the repetitions. Ratios are AF_CUSTOM's value divided by the other family's, in the same run: the median of the ratios of each repetition, in which the families took turns, and in brackets the lowest and highest of those ratios, the noise (bind+connect: the ratio of the medians). Higher is better for rates and MiB/s, lower for µs and bytes. A verdict is the median's; \"the range spans it\" marks one that a single repetition would not settle.\n");
+		"\nValues are medians of the repetitions. Ratios are AF_CUSTOM's value divided by the other family's, in the same run: the median of the ratios of each repetition, in which the families took turns, and in brackets the lowest and highest of those ratios, the noise (bind+connect: the ratio of the medians). Higher is better for rates and MiB/s, lower for µs and bytes. A verdict is the median's; \"the range spans it\" marks one that a single repetition would not settle. \"CPUs in parallel\" is how many of the VM's CPUs the host ran at once, probed before each repetition (2: both; 1: they took turns, and threads on different CPUs ran one after the other); a verdict on CPUs that took turns (a median below %.1f) says so, as it does not measure what the mode is about.\n", CPUS_PARALLEL_MIN);
 	for (mode = 0; mode < NMODES; mode++)
 		if (mode_has_results(mode))
 			write_mode_section(out, mode);
@@ -1990,7 +2122,10 @@ static void write_markdown(FILE *out)
 		for (i = 0; i < nnotes; i++)
 			fprintf(out, "- %s\n", notes[i]);
 	}
-	fprintf(out, "\nTargets: %d hold, %d missed.\n", holds_total, misses_total);
+	fprintf(out, "\nTargets: %d hold, %d missed", holds_total, misses_total);
+	if (turns_total)
+		fprintf(out, "; %d of these verdicts on CPUs that took turns", turns_total);
+	fprintf(out, ".\n");
 }
 
 /* One line per result; values: each repetition's, in order, ';'-separated. */
@@ -1998,7 +2133,7 @@ static void write_csv(FILE *out)
 {
 	int i, j;
 
-	fprintf(out, "case,metric,param,family,type,unit,median,min,max,reps,mode,values\n");
+	fprintf(out, "case,metric,param,family,type,unit,median,min,max,reps,mode,values,cpus\n");
 	for (i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
@@ -2007,6 +2142,9 @@ static void write_csv(FILE *out)
 			r->unit, r->med, r->min, r->max, r->reps, mode_names[r->mode]);
 		for (j = 0; j < r->reps; j++)
 			fprintf(out, "%s%.6g", j ? ";" : "", r->v[j]);
+		fprintf(out, ",");
+		for (j = 0; j < r->reps && r->cpus[0]; j++)
+			fprintf(out, "%s%.3g", j ? ";" : "", r->cpus[j]);
 		fprintf(out, "\n");
 	}
 }
@@ -2211,6 +2349,9 @@ static void print_usage(FILE *out)
 		"                       data sockets: a blocking receive spins that long\n"
 		"                       before sleeping (AF_UNIX and TCP on loopback ignore\n"
 		"                       it; default %d)\n"
+		"  --no-cpu-probe       do not probe, before each repetition of unpinned and\n"
+		"                       busy-poll, how many CPUs the host runs at once (a\n"
+		"                       profile leaves it out: it spins for 0.1 s)\n"
 		"  --reps N             repetitions of each measurement: median and range\n"
 		"                       (default %d; the listen case does 3N)\n"
 		"  --time SECS          length of a timed repetition of conn, rtt, scale (default %.2f)\n"
@@ -2247,6 +2388,7 @@ static void parse_args(int argc, char **argv)
 		{ "accept", required_argument, NULL, 'a' },
 		{ "modes", required_argument, NULL, 'M' },
 		{ "busy-poll", required_argument, NULL, 'y' },
+		{ "no-cpu-probe", no_argument, NULL, 'N' },
 		{ "ports", required_argument, NULL, 'P' },
 		{ "max-n", required_argument, NULL, 'n' },
 		{ "family", required_argument, NULL, 'F' },
@@ -2297,6 +2439,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'y':
 			opt_busy_poll = atoi(optarg);
+			break;
+		case 'N':
+			opt_probe_cpus = false;
 			break;
 		case 'P':
 			opt_ports = atol(optarg);

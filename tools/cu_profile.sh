@@ -12,6 +12,10 @@
 #   profile-CASE-FAMILY.children.txt  the same with its callees included
 #                                     (--children), e.g. the share of
 #                                     cu_stream_sendmsg() and all it calls
+#   profile-CASE-FAMILY.threads.txt   samples per thread (main thread: the
+#                                     reader, server or first client), then
+#                                     per thread and function: which end of
+#                                     a connection is busy, and with what
 #
 # Run by `make bench PROFILE=1` in the test VM (scripts/vm.sh puts perf
 # there), or on a host with af_custom loaded:
@@ -62,7 +66,7 @@ for spec in "$@"; do
 	[ "$type" = stream ] || name=$name-$type
 	for fam in cu unix; do
 		set -- --case "$cs" --families "$fam" --types "$type" --reps "$REPS" \
-			--modes "$MODES" --bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
+			--modes "$MODES" --no-cpu-probe --bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
 		[ -z "$size" ] || set -- "$@" --size "$size"
 		echo "cu_profile: $name $fam"
 		if ! perf record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \
@@ -81,6 +85,13 @@ for spec in "$@"; do
 					--percent-limit 0.3 2>/dev/null | grep -v '^$'
 			} >"$OUT/profile-$name-$fam.$mode.txt"
 		done
+		{
+			header "$@"
+			perf report -i "$DATA" --stdio --no-children --sort pid -g none \
+				2>/dev/null | grep -v '^$'
+			perf report -i "$DATA" --stdio --no-children --sort pid,sym -g none \
+				--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$'
+		} >"$OUT/profile-$name-$fam.threads.txt"
 	done
 done
 rm -rf "$DATA" "$OUT/.err" "${TMPDIR:-/tmp}/cu_profile.$$"
