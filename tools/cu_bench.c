@@ -480,9 +480,9 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 
 /*
  * Under QEMU TCG each CPU of the VM is a thread of the host, and the host
- * does not always run them at once: when it is busy, the VM's two CPUs
- * may share one host core, and threads "on different CPUs" take turns
- * after all. That changes the unpinned results more than anything the
+ * does not always run them at once: when it is busy, or is a VM itself
+ * whose CPUs are shared, the VM's two CPUs may get one host core between
+ * them, and threads "on different CPUs" take turns after all. That changes the unpinned results more than anything the
  * module does (docs/bench.md), so before each repetition of a mode whose
  * threads run on any CPU the program measures it: a loop counts for
  * CPU_PROBE_S on one CPU alone, then on two CPUs at once. The two counts
@@ -536,7 +536,7 @@ static unsigned long cpu_probe_count(struct cpu_probe *probes, int n)
 	return sum;
 }
 
-/* How many of the VM's CPUs the host runs at once now: 1 to 2. */
+/* How many of the VM's CPUs the host runs at once now: about 1 to 2. */
 static double cpus_in_parallel(void)
 {
 	struct cpu_probe probes[2];
