@@ -129,6 +129,7 @@ static const char *const mode_where[NMODES] = {
 
 static unsigned int opt_modes = (1u << NMODES) - 1;
 static int cur_mode = M_NONE;	/* the mode of the case running now */
+static double rep_cpus[MAX_REPS];	/* CPUs in parallel before each rep */
 static cpu_set_t all_cpus;	/* the affinity the program started with */
 static int one_cpu = -1;	/* the lowest CPU of it */
 
@@ -254,6 +255,7 @@ static bool threads_on_any_cpu(int mode)
 static void enter_mode(int mode)
 {
 	cur_mode = mode;
+	memset(rep_cpus, 0, sizeof(rep_cpus));
 	use_one_cpu(!threads_on_any_cpu(mode));
 }
 
@@ -482,17 +484,23 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
  * Under QEMU TCG each CPU of the VM is a thread of the host, and the host
  * does not always run them at once: when it is busy, or is a VM itself
  * whose CPUs are shared, the VM's two CPUs may get one host core between
- * them, and threads "on different CPUs" take turns after all. That changes the unpinned results more than anything the
- * module does (docs/bench.md), so before each repetition of a mode whose
- * threads run on any CPU the program measures it: a loop counts for
- * CPU_PROBE_S on one CPU alone, then on two CPUs at once. The two counts
- * over the one are the CPUs the VM had in parallel: 2 when the host ran
- * both, 1 when they took turns.
+ * them, and threads "on different CPUs" take turns after all. That
+ * changes the unpinned results more than anything the module does
+ * (docs/bench.md), so before each repetition of a mode whose threads run
+ * on any CPU the program measures it: a loop counts for CPU_PROBE_S on one
+ * CPU alone, then on two CPUs at once. The two counts over the one are
+ * the CPUs the VM had in parallel: 2 when the host ran both, 1 when they
+ * took turns. rep_cpus holds 0 where nothing was probed: enter_mode()
+ * clears it, so a case outside these modes records no stale probe.
  */
 #define CPU_PROBE_S		0.05
 #define CPUS_PARALLEL_MIN	1.5	/* below: the CPUs took turns */
 
-static double rep_cpus[MAX_REPS];	/* the probe before each repetition */
+/* Whether @cpus (a result's) holds probes: 0 means none were taken. */
+static bool cpus_probed(const double *cpus)
+{
+	return cpus[0] > 0;
+}
 
 struct cpu_probe {
 	int cpu;
@@ -651,8 +659,7 @@ static const struct result *record(const char *cs, const char *metric,
 	r->unit = unit;
 	r->reps = n;
 	memcpy(r->v, v, n * sizeof(*v));
-	for (i = 0; i < n; i++)
-		r->cpus[i] = threads_on_any_cpu(cur_mode) ? rep_cpus[i] : 0;
+	memcpy(r->cpus, rep_cpus, n * sizeof(*rep_cpus));
 	r->med = median(v, n);
 	r->min = v[0];
 	r->max = v[0];
@@ -1844,7 +1851,7 @@ static const char *fmt_cpus(char *buf, size_t size, const struct result *r)
 	double lo = r->cpus[0], hi = r->cpus[0];
 	int i;
 
-	if (!r->cpus[0])
+	if (!cpus_probed(r->cpus))
 		return "–";
 	for (i = 1; i < r->reps; i++) {
 		lo = r->cpus[i] < lo ? r->cpus[i] : lo;
@@ -1857,7 +1864,7 @@ static const char *fmt_cpus(char *buf, size_t size, const struct result *r)
 /* Whether the VM's CPUs took turns during most of @r's repetitions. */
 static bool cpus_took_turns(const struct result *r)
 {
-	return threads_on_any_cpu(r->mode) && r->cpus[0] &&
+	return cpus_probed(r->cpus) &&
 	       median(r->cpus, r->reps) < CPUS_PARALLEL_MIN;
 }
 
@@ -2143,7 +2150,7 @@ static void write_csv(FILE *out)
 		for (j = 0; j < r->reps; j++)
 			fprintf(out, "%s%.6g", j ? ";" : "", r->v[j]);
 		fprintf(out, ",");
-		for (j = 0; j < r->reps && r->cpus[0]; j++)
+		for (j = 0; j < r->reps && cpus_probed(r->cpus); j++)
 			fprintf(out, "%s%.3g", j ? ";" : "", r->cpus[j]);
 		fprintf(out, "\n");
 	}
