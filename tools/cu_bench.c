@@ -494,6 +494,16 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
  * clears it, so a case outside these modes records no stale probe.
  */
 #define CPU_PROBE_S		0.05
+/*
+ * The loop reads the clock once per CPU_PROBE_CHUNK counts (about 0.1 ms
+ * under TCG), not at every count: in the VM a clock read is not a CPU's
+ * own work. With the TSC marked unstable (as TCG's often is) it is a
+ * system call reading the HPET, which QEMU serves under its global lock,
+ * and even rdtsc goes through one lock of QEMU's; two CPUs reading the
+ * clock at every count wait for each other and read as 0.6 to 1.4 CPUs
+ * on a host that runs both.
+ */
+#define CPU_PROBE_CHUNK		16384
 #define CPUS_PARALLEL_MIN	1.5	/* below: the CPUs took turns */
 
 /* Whether @cpus (a result's) holds probes: 0 means none were taken. */
@@ -513,14 +523,17 @@ static void *cpu_probe_loop(void *arg)
 	struct cpu_probe *probe = arg;
 	volatile unsigned long count = 0;
 	cpu_set_t set;
+	int i;
 
 	CPU_ZERO(&set);
 	CPU_SET(probe->cpu, &set);
 	errno = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (errno)
 		die("pthread_setaffinity_np");
-	while (now() < probe->until)
-		count++;
+	while (now() < probe->until) {
+		for (i = 0; i < CPU_PROBE_CHUNK; i++)
+			count++;
+	}
 	probe->count = count;
 	return NULL;
 }
