@@ -29,6 +29,8 @@
 # pinned, or both. PROFILE_REPS (default 3) sets cu_bench's --reps,
 # PROFILE_FREQ (default 1000) the sampling rate: every sample unwinds a
 # stack, which under TCG costs enough to distort a higher rate.
+# PROFILE_ARGS adds cu_bench options after these, e.g. "--time 2" (longer
+# conn and rtt repetitions, more samples) or "--bytes 256M" (tput).
 
 OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]}
 shift
@@ -68,6 +70,8 @@ for spec in "$@"; do
 		set -- --case "$cs" --families "$fam" --types "$type" --reps "$REPS" \
 			--modes "$MODES" --no-cpu-probe --bytes 16M --out "${TMPDIR:-/tmp}/cu_profile.$$"
 		[ -z "$size" ] || set -- "$@" --size "$size"
+		# shellcheck disable=SC2086 # options, split on purpose
+		set -- "$@" ${PROFILE_ARGS:-}
 		echo "cu_profile: $name $fam"
 		if ! perf record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \
 			cu_bench "$@" >/dev/null 2>"$OUT/.err"; then
