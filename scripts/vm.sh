@@ -34,7 +34,7 @@
 #   PROFILE     bench only: instead of the table, profile cases with perf
 #               (tools/cu_profile.sh) into build/vm/bench/profile/;
 #               PROFILE_CASES, PROFILE_REPS, PROFILE_FREQ, PROFILE_MODES,
-#               PROFILE_ARGS are its options
+#               PROFILE_ARGS, PROFILE_SCHED are its options
 #   VM_ACCEL    tcg (default), or kvm on a host where KVM works
 #   DEBUG_KERNEL  check-debug only: kasan (default) or kcsan, the debug
 #               kernel (make check-debug KERNEL=kcsan)
@@ -89,7 +89,7 @@ DEBUG_VM_MEM=2048
 DEBUG_FIRMWARE=/usr/share/qemu/qboot.rom
 DEBUG_TIMEOUT_FACTOR=4		# per-program limits are multiplied by this
 # Host environment variables the tests in the guest see.
-GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_RACE_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES PROFILE_ARGS"
+GUEST_ENV="CU_FUZZ_ARGS CU_FUZZ_SECONDS CU_STRESS_SECONDS CU_RACE_SECONDS CU_CYCLES PROFILE_REPS PROFILE_FREQ PROFILE_MODES PROFILE_ARGS PROFILE_SCHED"
 
 # The module build and the sub-makes get no flags from an outer make.
 unset MAKEFLAGS MFLAGS MAKELEVEL

@@ -5,7 +5,7 @@
 # Where the kernel time of a cu_bench case goes, AF_CUSTOM against
 # AF_UNIX: each case runs under `perf record -g` (cpu-clock samples, so
 # it works under QEMU TCG, which has no hardware counters), once per
-# family, and `perf report` writes two tables per run into OUTDIR:
+# family, and `perf report` writes three tables per run into OUTDIR:
 #
 #   profile-CASE-FAMILY.self.txt      samples per function, the function's
 #                                     own time (--no-children)
@@ -31,6 +31,17 @@
 # stack, which under TCG costs enough to distort a higher rate.
 # PROFILE_ARGS adds cu_bench options after these, e.g. "--time 2" (longer
 # conn and rtt repetitions, more samples) or "--bytes 256M" (tput).
+#
+# PROFILE_SCHED=1 runs each case once more, under `perf sched record`, and
+# writes a fourth table:
+#
+#   profile-CASE-FAMILY.sched.txt     per cu_bench thread switched in: how
+#                                     long it waited from its wakeup to
+#                                     running (sch delay) and how long it
+#                                     then ran, as means, and how often it
+#                                     ran on another CPU than the last
+#                                     time; for rtt, what a wakeup costs
+#                                     against the work between two of them
 
 OUT=${1:?usage: cu_profile.sh OUTDIR [CASE[:SIZE[:TYPE]] ...]}
 shift
@@ -56,6 +67,26 @@ header() {
 	echo "# perf record -g -e cpu-clock -F $FREQ; perf report --sort dso:"
 	perf report -i "$DATA" --stdio --no-children --sort dso -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | sed 's/^/#   /'
+}
+
+# The means of perf sched timehist's columns over cu_bench's threads:
+# time, CPU, task, wait time, sch delay, run time (ms).
+sched_table() {
+	echo "# cu_bench $*"
+	grep 'median of' "$OUT/.err" | grep -v memcpy | sed 's/^cu_bench: */# /'
+	echo "# perf sched record; perf sched timehist, cu_bench's threads (ms):"
+	perf sched timehist -i "$DATA" 2>/dev/null | awk '
+		$3 ~ /^cu_bench/ && NF == 6 {
+			n++; delay += $5; run += $6
+			if ($3 in cpu && cpu[$3] != $2)
+				moved++
+			cpu[$3] = $2
+		}
+		END {
+			if (n)
+				printf "switches in %d (on another CPU than last time: %d), mean sch delay %.4f, mean run time %.4f\n",
+					n, moved, delay / n, run / n
+		}'
 }
 
 for spec in "$@"; do
@@ -96,6 +127,15 @@ for spec in "$@"; do
 			perf report -i "$DATA" --stdio --no-children --sort pid,sym -g none \
 				--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$'
 		} >"$OUT/profile-$name-$fam.threads.txt"
+		[ -n "${PROFILE_SCHED:-}" ] || continue
+		if ! perf sched record -q -o "$DATA" -- \
+			cu_bench "$@" >/dev/null 2>"$OUT/.err"; then
+			echo "cu_profile: perf sched record -- cu_bench $* failed:" >&2
+			cat "$OUT/.err" >&2
+			failed=1
+			continue
+		fi
+		sched_table "$@" >"$OUT/profile-$name-$fam.sched.txt"
 	done
 done
 rm -rf "$DATA" "$OUT/.err" "${TMPDIR:-/tmp}/cu_profile.$$"
