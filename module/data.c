@@ -445,12 +445,33 @@ static long cu_rx_busy_wait(struct sock *sk, long timeo,
 }
 
 /*
- * A reader's wakeup: data, an error or a hangup; not room in the send
- * buffer. Readers and writers share sk_sleep(), and a reader's own peer
- * frees that room each time it reads what the reader sent: in a ping-pong
- * that woke the reader before its answer was there, for nothing, and on
- * one CPU cost two context switches more per message (the profile of
- * make bench PROFILE=1; AF_UNIX's datagram path filters the same way).
+ * Whether a wakeup for room in the send buffer should wake a reader
+ * anyway: only one that last ran on another CPU than the waker's. The
+ * waker is then, nearly always, the peer reading what this reader sent,
+ * and the answer the reader waits for is likely on its way. Woken now,
+ * the reader's CPU leaves idle (an IPI, and in a VM a host thread's
+ * wakeup: 30-60 us under QEMU TCG, more than the socket's own work)
+ * while the peer writes that answer, instead of after; the reader finds
+ * the answer, or sleeps again. This halved the unpinned 1-byte round
+ * trip (docs/bench.md, issue 16), and is what AF_UNIX's stream readers
+ * get from their unfiltered wakeups. On the waker's own CPU the early
+ * wakeup would only cost two context switches, so it is filtered there.
+ */
+static bool cu_rx_wake_early(const struct wait_queue_entry *wait)
+{
+	const struct task_struct *reader = wait->private;
+
+	return task_cpu(reader) != smp_processor_id();
+}
+
+/*
+ * A reader's wakeup: data, an error or a hangup; room in the send buffer
+ * only as cu_rx_wake_early() says. Readers and writers share sk_sleep(),
+ * and a reader's own peer frees that room each time it reads what the
+ * reader sent: on one CPU, a ping-pong woke the reader before its answer
+ * was there, for nothing, at a cost of two context switches more per
+ * message (the profile of make bench PROFILE=1; AF_UNIX's datagram path
+ * filters the same way).
  *
  * Why no reader misses a wakeup, however many sleep: a reader waits
  * non-exclusively and checks its condition (cu_rx_has_news(), sk_err,
@@ -458,16 +479,19 @@ static long cu_rx_busy_wait(struct sock *sk, long timeo,
  * can make that condition true wakes with a key this lets through:
  * sk_data_ready() (EPOLLIN) after queueing, sk_error_report() (EPOLLERR),
  * sk_state_change() (no key) after a shutdown or hangup. What it drops
- * carries only write-space bits, which no reader waits for. A peeker
- * whose view went stale because another reader took bytes is not woken
- * for that alone: it has nothing new to read until more data comes,
- * which wakes it.
+ * carries only write-space bits, which no reader waits for; what it
+ * lets through early is one more look. A peeker whose view went stale
+ * because another reader took bytes is not woken for that alone: it has
+ * nothing new to read until more data comes, which wakes it. The early
+ * wakeup adds at most one wakeup per reader per message read, as
+ * sk_data_ready() already costs every reader.
  */
 static int cu_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 		      int sync, void *key)
 {
 	if (key && !(key_to_poll(key) & (EPOLLIN | EPOLLERR | EPOLLHUP |
-					 EPOLLRDHUP)))
+					 EPOLLRDHUP)) &&
+	    !cu_rx_wake_early(wait))
 		return 0;
 	return autoremove_wake_function(wait, mode, sync, key);
 }

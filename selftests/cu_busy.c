@@ -11,6 +11,12 @@
  * once, having never slept. Two threads waiting on one socket spin one
  * at a time. The spin must also end, as a sleep does, for a signal, for
  * SO_RCVTIMEO, and for a shutdown.
+ *
+ * Without it, a receive sleeps, and one more wakeup hides part of what
+ * that costs (module/data.c, cu_rx_wake_early()): a thread asleep in
+ * recv() is woken when its peer, on another CPU, reads what the thread
+ * sent, before its answer comes; it looks, finds nothing, and sleeps
+ * again. On the peer's own CPU it is not woken for that.
  */
 #include "cu_util.h"
 #include "cu_thread.h"
@@ -244,6 +250,54 @@ TEST_F(busy, receive_without_busy_poll_sleeps)
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
 	ASSERT_EQ(1, w.ret);
 	ASSERT_LT(0, w.slept);
+}
+
+/*
+ * Put a thread to sleep in recv() on @c, on the test's CPU with
+ * @same_cpu, else on the other; read c's question on its peer @a, then
+ * answer it. @slept: how many times the thread slept in its call.
+ */
+static void sleeps_while_peer_reads(struct __test_metadata *_metadata,
+				    int c, int a, bool same_cpu, long *slept)
+{
+	static struct waiter w;
+	char buf[16];
+	pthread_t t;
+
+	memset(&w, 0, sizeof(w));
+	w.fd = c;
+	w.other_cpu = same_cpu;		/* the test runs on the second CPU */
+	ASSERT_EQ(8, send(c, "question", 8, 0));
+	cu_start_sleeper(_metadata, &t, waiter_thread, &w, &w.tid);
+	ASSERT_EQ(8, recv(a, buf, sizeof(buf), 0));
+	cu_sleep_ms(100);		/* for the early wakeup and sleep again */
+	ASSERT_EQ(6, send(a, "answer", 6, 0));
+	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
+	ASSERT_EQ(6, w.ret);
+	ASSERT_EQ(0, memcmp(w.buf, "answer", 6));
+	*slept = w.slept;
+}
+
+/* The peer on another CPU reads: woken early, the thread sleeps twice. */
+TEST_F(busy, receive_woken_early_when_peer_reads_on_another_cpu)
+{
+	long slept;
+
+	sleeps_while_peer_reads(_metadata, self->c, self->a, false, &slept);
+	ASSERT_LE(2, slept) {
+		TH_LOG("slept %ld times: not woken when its message was read", slept);
+	}
+}
+
+/* The peer on the same CPU reads: the thread sleeps once, for its answer. */
+TEST_F(busy, receive_not_woken_early_on_the_same_cpu)
+{
+	long slept;
+
+	sleeps_while_peer_reads(_metadata, self->c, self->a, true, &slept);
+	ASSERT_EQ(1, slept) {
+		TH_LOG("slept %ld times: woken before its answer came", slept);
+	}
 }
 
 /*
