@@ -43,6 +43,8 @@
  *     as news; a reader withdrawing a taken offer sleeps on the offer's
  *     address (wake_up_var()), which the writer calls after ->done. Both
  *     use only the socket, held by the writer's ->peer, or the address.
+ *     The writer's are too: a reader that collected bytes calls the
+ *     writer's sk_write_space(), as freeing a queued skb would.
  *
  * The pin is FOLL_LONGTERM because a reader may sleep for as long as no
  * one writes: the pages are moved out of movable zones first. Only
@@ -153,6 +155,22 @@ bool cu_direct_filled(const struct cu_rx_direct *direct)
 }
 
 /*
+ * Tell @sk's peer that a reader took what it wrote into an offer, as a
+ * queued message's sender is told when the reader frees it (sock_wfree()
+ * calls sk_write_space()): its own readers on another CPU are then woken
+ * early, while their answer is being written (data.c,
+ * cu_rx_wake_early()). ->peer stays set and held until @sk's release,
+ * which cannot run while its reader is in recvmsg().
+ */
+static void cu_direct_tell_writer(struct sock *sk)
+{
+	struct sock *peer = READ_ONCE(cu_sk(sk)->peer);
+
+	if (peer)
+		peer->sk_write_space(peer);
+}
+
+/*
  * Collect an offer: withdraw it if no writer took it, or wait for the
  * writer that did. Advances @iter past what was written and returns that
  * count. The pages written are dirtied; all are unpinned.
@@ -180,6 +198,8 @@ size_t cu_direct_take_back(struct sock *sk, struct cu_rx_direct *direct,
 	unpin_user_pages(direct->pages + written, direct->nr_pages - written);
 	if (!taken)
 		return 0;
+	if (direct->filled)
+		cu_direct_tell_writer(sk);
 	iov_iter_advance(iter, direct->filled);
 	return direct->filled;
 }

@@ -254,22 +254,39 @@ TEST_F(busy, receive_without_busy_poll_sleeps)
 
 /*
  * Put a thread to sleep in recv() on @c, on the test's CPU with
- * @same_cpu, else on the other; read c's question on its peer @a, then
- * answer it. @slept: how many times the thread slept in its call.
+ * @same_cpu, else on the other; have c's question read on its peer @a,
+ * then answer it. With @reader_waits, a thread on the test's CPU is
+ * asleep in recv() on @a when the question comes, and a stream's question
+ * goes straight into its buffer (direct.c); else the test reads it from
+ * a's queue. @slept: how many times the first thread slept in its call.
  */
 static void sleeps_while_peer_reads(struct __test_metadata *_metadata,
-				    int c, int a, bool same_cpu, long *slept)
+				    int c, int a, bool same_cpu,
+				    bool reader_waits, long *slept)
 {
-	static struct waiter w;
-	char buf[16];
-	pthread_t t;
+	ssize_t len = reader_waits ? MSG_LEN : 8;
+	static struct waiter w, reader;
+	static char question[MSG_LEN];
+	pthread_t t, rt;
 
 	memset(&w, 0, sizeof(w));
 	w.fd = c;
 	w.other_cpu = same_cpu;		/* the test runs on the second CPU */
-	ASSERT_EQ(8, send(c, "question", 8, 0));
 	cu_start_sleeper(_metadata, &t, waiter_thread, &w, &w.tid);
-	ASSERT_EQ(8, recv(a, buf, sizeof(buf), 0));
+	if (reader_waits) {
+		memset(&reader, 0, sizeof(reader));
+		reader.fd = a;
+		reader.other_cpu = true;
+		cu_start_sleeper(_metadata, &rt, waiter_thread, &reader,
+				 &reader.tid);
+	}
+	ASSERT_EQ(len, send(c, question, len, 0));
+	if (reader_waits) {
+		ASSERT_TRUE(cu_join(rt, CU_WAIT_MS));
+		ASSERT_EQ(len, reader.ret);
+	} else {
+		ASSERT_EQ(len, recv(a, reader.buf, sizeof(reader.buf), 0));
+	}
 	cu_sleep_ms(100);		/* for the early wakeup and sleep again */
 	ASSERT_EQ(6, send(a, "answer", 6, 0));
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
@@ -283,7 +300,20 @@ TEST_F(busy, receive_woken_early_when_peer_reads_on_another_cpu)
 {
 	long slept;
 
-	sleeps_while_peer_reads(_metadata, self->c, self->a, false, &slept);
+	sleeps_while_peer_reads(_metadata, self->c, self->a, false, false,
+				&slept);
+	ASSERT_LE(2, slept) {
+		TH_LOG("slept %ld times: not woken when its message was read", slept);
+	}
+}
+
+/* The same when the peer's reader was waiting: a stream's one copy. */
+TEST_F(busy, receive_woken_early_when_peer_reader_waited_on_another_cpu)
+{
+	long slept;
+
+	sleeps_while_peer_reads(_metadata, self->c, self->a, false, true,
+				&slept);
 	ASSERT_LE(2, slept) {
 		TH_LOG("slept %ld times: not woken when its message was read", slept);
 	}
@@ -294,7 +324,20 @@ TEST_F(busy, receive_not_woken_early_on_the_same_cpu)
 {
 	long slept;
 
-	sleeps_while_peer_reads(_metadata, self->c, self->a, true, &slept);
+	sleeps_while_peer_reads(_metadata, self->c, self->a, true, false,
+				&slept);
+	ASSERT_EQ(1, slept) {
+		TH_LOG("slept %ld times: woken before its answer came", slept);
+	}
+}
+
+/* Nor when the peer's reader waited there. */
+TEST_F(busy, receive_not_woken_early_on_the_same_cpu_by_a_waiting_reader)
+{
+	long slept;
+
+	sleeps_while_peer_reads(_metadata, self->c, self->a, true, true,
+				&slept);
 	ASSERT_EQ(1, slept) {
 		TH_LOG("slept %ld times: woken before its answer came", slept);
 	}
