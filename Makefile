@@ -213,13 +213,19 @@ sign:
 
 .PHONY: install uninstall dkms-src check-dkms sign
 
+# Kbuild's clean deletes every *.mod under M=, and the Go binding's
+# go.mod is one: it is kept aside meanwhile.
+GO_MOD := bindings/go/go.mod
+
 clean:
-	@if [ -d "$(KDIR)/" ] && [ "$(KDIR)" != /lib/modules//build ]; then \
+	@keep=$$(mktemp) && cp $(GO_MOD) "$$keep" && \
+	if [ -d "$(KDIR)/" ] && [ "$(KDIR)" != /lib/modules//build ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	else \
 		rm -f af_custom.ko af_custom.mod af_custom.mod.c af_custom.o \
 			Module.symvers modules.order .*.cmd module/*.o module/.*.cmd; \
-	fi
+	fi; \
+	status=$$?; cp "$$keep" $(GO_MOD); rm -f "$$keep"; exit $$status
 	rm -rf $(BUILD)
 
 help:

@@ -174,6 +174,26 @@ t_uninstall() {
 	[[ -z $left ]] || { note "left behind: $left"; return 1; }
 }
 
+# make clean removes what a build made and none of the sources: on a copy
+# of the tracked files, every one is still there after it (Kbuild's clean
+# deletes every *.mod under M=, which took the Go binding's go.mod).
+t_clean() {
+	local tree=$OUT/clean-tree f rc=0
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	git -C "$TOP" ls-files -z | tar -C "$TOP" --null -T - -cf - | tar -C "$tree" -xf - ||
+		return 1
+	if ! make --no-print-directory -C "$tree" clean "${install_args[@]}" \
+		>"$OUT/clean.log" 2>&1; then
+		show_log "$OUT/clean.log"
+		return 1
+	fi
+	while IFS= read -r -d '' f; do
+		[[ -e $tree/$f ]] || { note "make clean deleted $f"; rc=1; }
+	done < <(git -C "$TOP" ls-files -z)
+	return $rc
+}
+
 KSFT_TREE=$OUT/kernel-tree
 KSFT_INSTALL=$OUT/kselftest-install
 
@@ -269,7 +289,7 @@ main() {
 	install_args=(KDIR="$KDIR_ARG")
 	vm_passed=0 vm_failed=0 vm_skipped=0 skipped=0
 	echo "TAP version 13"
-	echo "1..10"
+	echo "1..11"
 	run versions_agree t_versions
 	run man_page_groff_is_silent t_groff
 	run man_page_renders_with_man t_man
@@ -277,6 +297,11 @@ main() {
 	run tool_man_pages t_tool_pages
 	run make_install_destdir t_install
 	run make_uninstall_destdir t_uninstall
+	if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
+		run make_clean_keeps_sources t_clean
+	else
+		skip make_clean_keeps_sources "not a git checkout: no list of the sources"
+	fi
 	run kselftest_tree_builds t_ksft_build
 	run kselftest_install_lists_all t_ksft_install
 	CACHED_RELEASES=$(cached_releases)
