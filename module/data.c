@@ -452,10 +452,11 @@ static long cu_rx_busy_wait(struct sock *sk, long timeo,
  * the reader's CPU leaves idle (an IPI, and in a VM a host thread's
  * wakeup: 30-60 us under QEMU TCG, more than the socket's own work)
  * while the peer writes that answer, instead of after; the reader finds
- * the answer, or sleeps again. This halved the unpinned 1-byte round
- * trip (docs/bench.md, issue 16), and is what AF_UNIX's stream readers
- * get from their unfiltered wakeups. On the waker's own CPU the early
- * wakeup would only cost two context switches, so it is filtered there.
+ * the answer, or sleeps again. This took a quarter to a third off the
+ * unpinned round trip (docs/bench.md, issue 16), and is what AF_UNIX's
+ * stream readers get from their unfiltered wakeups. On the waker's own
+ * CPU the early wakeup would only cost two context switches, so it is
+ * filtered there.
  */
 static bool cu_rx_wake_early(const struct wait_queue_entry *wait)
 {
