@@ -178,19 +178,19 @@ t_uninstall() {
 # of the tracked files, every one is still there after it (Kbuild's clean
 # deletes every *.mod under M=, which took the Go binding's go.mod).
 t_clean() {
-	local tree=$OUT/clean-tree f rc=0
+	local tree=$OUT/clean-tree f rc=0 sources
+	mapfile -d '' sources < <(git -C "$TOP" ls-files -z)
 	rm -rf "$tree"
 	mkdir -p "$tree"
-	git -C "$TOP" ls-files -z | tar -C "$TOP" --null -T - -cf - | tar -C "$tree" -xf - ||
-		return 1
+	tar -C "$TOP" -cf - -- "${sources[@]}" | tar -C "$tree" -xf - || return 1
 	if ! make --no-print-directory -C "$tree" clean "${install_args[@]}" \
 		>"$OUT/clean.log" 2>&1; then
 		show_log "$OUT/clean.log"
 		return 1
 	fi
-	while IFS= read -r -d '' f; do
+	for f in "${sources[@]}"; do
 		[[ -e $tree/$f ]] || { note "make clean deleted $f"; rc=1; }
-	done < <(git -C "$TOP" ls-files -z)
+	done
 	return $rc
 }
 

@@ -258,11 +258,11 @@ TEST_F(busy, receive_without_busy_poll_sleeps)
  * then answer it. With @reader_waits, a thread on the test's CPU is
  * asleep in recv() on @a when the question comes, and a stream's question
  * goes straight into its buffer (direct.c); else the test reads it from
- * a's queue. @slept: how many times the first thread slept in its call.
+ * a's queue. On another CPU the thread is woken early and sleeps twice in
+ * its call; on the same CPU once, for its answer.
  */
-static void sleeps_while_peer_reads(struct __test_metadata *_metadata,
-				    int c, int a, bool same_cpu,
-				    bool reader_waits, long *slept)
+static void expect_early_wakeup(struct __test_metadata *_metadata, int c,
+				int a, bool same_cpu, bool reader_waits)
 {
 	ssize_t len = reader_waits ? MSG_LEN : 8;
 	static struct waiter w, reader;
@@ -292,55 +292,41 @@ static void sleeps_while_peer_reads(struct __test_metadata *_metadata,
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
 	ASSERT_EQ(6, w.ret);
 	ASSERT_EQ(0, memcmp(w.buf, "answer", 6));
-	*slept = w.slept;
+	if (same_cpu) {
+		ASSERT_EQ(1, w.slept) {
+			TH_LOG("slept %ld times: woken before its answer came",
+			       w.slept);
+		}
+	} else {
+		ASSERT_LE(2, w.slept) {
+			TH_LOG("slept %ld times: not woken when its message was read",
+			       w.slept);
+		}
+	}
 }
 
 /* The peer on another CPU reads: woken early, the thread sleeps twice. */
 TEST_F(busy, receive_woken_early_when_peer_reads_on_another_cpu)
 {
-	long slept;
-
-	sleeps_while_peer_reads(_metadata, self->c, self->a, false, false,
-				&slept);
-	ASSERT_LE(2, slept) {
-		TH_LOG("slept %ld times: not woken when its message was read", slept);
-	}
+	expect_early_wakeup(_metadata, self->c, self->a, false, false);
 }
 
 /* The same when the peer's reader was waiting: a stream's one copy. */
 TEST_F(busy, receive_woken_early_when_peer_reader_waited_on_another_cpu)
 {
-	long slept;
-
-	sleeps_while_peer_reads(_metadata, self->c, self->a, false, true,
-				&slept);
-	ASSERT_LE(2, slept) {
-		TH_LOG("slept %ld times: not woken when its message was read", slept);
-	}
+	expect_early_wakeup(_metadata, self->c, self->a, false, true);
 }
 
 /* The peer on the same CPU reads: the thread sleeps once, for its answer. */
 TEST_F(busy, receive_not_woken_early_on_the_same_cpu)
 {
-	long slept;
-
-	sleeps_while_peer_reads(_metadata, self->c, self->a, true, false,
-				&slept);
-	ASSERT_EQ(1, slept) {
-		TH_LOG("slept %ld times: woken before its answer came", slept);
-	}
+	expect_early_wakeup(_metadata, self->c, self->a, true, false);
 }
 
 /* Nor when the peer's reader waited there. */
 TEST_F(busy, receive_not_woken_early_on_the_same_cpu_by_a_waiting_reader)
 {
-	long slept;
-
-	sleeps_while_peer_reads(_metadata, self->c, self->a, true, true,
-				&slept);
-	ASSERT_EQ(1, slept) {
-		TH_LOG("slept %ld times: woken before its answer came", slept);
-	}
+	expect_early_wakeup(_metadata, self->c, self->a, true, true);
 }
 
 /*

@@ -58,12 +58,27 @@ mkdir -p "$OUT"
 echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null
 echo -1 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
 
-# The header of a table: what ran, what it measured (to turn shares of
-# the samples into time per operation), and the samples by place
-# (kernel, module, program).
-header() {
+# Run perf with "$@" (a command that runs cu_bench); on failure, say so
+# with cu_bench's errors and return 1.
+perf_bench() {
+	perf "$@" >/dev/null 2>"$OUT/.err" && return 0
+	echo "cu_profile: perf $* failed:" >&2
+	cat "$OUT/.err" >&2
+	failed=1
+	return 1
+}
+
+# What ran and what it measured: the medians, to turn shares of the
+# samples, or mean times, into time per operation.
+measured() {
 	echo "# cu_bench $*"
 	grep 'median of' "$OUT/.err" | grep -v memcpy | sed 's/^cu_bench: */# /'
+}
+
+# The header of a table: what ran and measured, and the samples by place
+# (kernel, module, program).
+header() {
+	measured "$@"
 	echo "# perf record -g -e cpu-clock -F $FREQ; perf report --sort dso:"
 	perf report -i "$DATA" --stdio --no-children --sort dso -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | sed 's/^/#   /'
@@ -72,8 +87,7 @@ header() {
 # The means of perf sched timehist's columns over cu_bench's threads:
 # time, CPU, task, wait time, sch delay, run time (ms).
 sched_table() {
-	echo "# cu_bench $*"
-	grep 'median of' "$OUT/.err" | grep -v memcpy | sed 's/^cu_bench: */# /'
+	measured "$@"
 	echo "# perf sched record; perf sched timehist, cu_bench's threads (ms):"
 	perf sched timehist -i "$DATA" 2>/dev/null | awk '
 		$3 ~ /^cu_bench/ && NF == 6 {
@@ -104,13 +118,8 @@ for spec in "$@"; do
 		# shellcheck disable=SC2086 # options, split on purpose
 		set -- "$@" ${PROFILE_ARGS:-}
 		echo "cu_profile: $name $fam"
-		if ! perf record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \
-			cu_bench "$@" >/dev/null 2>"$OUT/.err"; then
-			echo "cu_profile: perf record -- cu_bench $* failed:" >&2
-			cat "$OUT/.err" >&2
-			failed=1
-			continue
-		fi
+		perf_bench record -q -g -e cpu-clock -F "$FREQ" -o "$DATA" -- \
+			cu_bench "$@" || continue
 		for mode in self children; do
 			flag=--no-children
 			[ $mode = self ] || flag=--children
@@ -128,13 +137,7 @@ for spec in "$@"; do
 				--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$'
 		} >"$OUT/profile-$name-$fam.threads.txt"
 		[ -n "${PROFILE_SCHED:-}" ] || continue
-		if ! perf sched record -q -o "$DATA" -- \
-			cu_bench "$@" >/dev/null 2>"$OUT/.err"; then
-			echo "cu_profile: perf sched record -- cu_bench $* failed:" >&2
-			cat "$OUT/.err" >&2
-			failed=1
-			continue
-		fi
+		perf_bench sched record -q -o "$DATA" -- cu_bench "$@" || continue
 		sched_table "$@" >"$OUT/profile-$name-$fam.sched.txt"
 	done
 done
