@@ -117,7 +117,7 @@ static bool cu_direct_pin(struct cu_rx_direct *direct, struct iov_iter *iter)
 	direct->nr_pages = pinned;
 	direct->len = min_t(size_t, len, pinned * PAGE_SIZE - direct->offset);
 	direct->filled = 0;
-	direct->done = false;
+	direct->done = 0;
 	return true;
 }
 
@@ -272,7 +272,7 @@ size_t cu_direct_give(struct sock *sk, struct sock *peer, struct msghdr *msg,
 	copied = cu_direct_fill(direct, msg, len);
 	direct->filled = copied;
 	/* The pages and ->filled are the reader's again once it sees this. */
-	smp_store_release(&direct->done, true);
+	smp_store_release(&direct->done, 1);
 	/* Order ->done before wake_up_var()'s look for a waiter. */
 	smp_mb();
 	wake_up_var(direct);

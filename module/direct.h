@@ -23,7 +23,12 @@ struct cu_rx_direct {
 	unsigned int	offset;		/* of the first byte, in pages[0] */
 	unsigned int	len;		/* bytes offered */
 	unsigned int	filled;		/* bytes written; read once done */
-	bool		done;		/* the writer let go: release/acquire */
+	/*
+	 * The writer let go: release/acquire. A u8, not a bool: with
+	 * CONFIG_UBSAN_BOOL, gcc 12 compiles a bool's smp_load_acquire() to
+	 * a plain load, which KCSAN then reports as a data race.
+	 */
+	u8		done;
 };
 
 bool cu_direct_offer(struct sock *sk, struct cu_rx_direct *direct,
