@@ -87,6 +87,9 @@
 #define HOT_EXTRA	5
 #define TIMEO_US	20000		/* SO_RCVTIMEO / SO_SNDTIMEO */
 #define BIG		(64 * 1024)
+#define MAX_IOV		1024		/* UIO_MAXIOV: past it, EMSGSIZE */
+/* the most control data a receive can get: 253 fds (SCM_MAX_FD), creds */
+#define MAX_CONTROL	(CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred)))
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define POOL_PORT(t)	(5000 + pick(t, 4))	/* few ports: they collide */
 
@@ -103,8 +106,14 @@ static long long deadline_ms;
 static bool fail_nth_usable;
 static bool own_netns;
 
-/* buffers the calls use: good, read-only, and ending at a PROT_NONE page */
-static char *good;			/* BIG bytes, read-write */
+/*
+ * Buffers the calls use: good, read-only, and ending at a PROT_NONE page.
+ * The kernel may write wherever a call points it, so every pointer the
+ * fuzzer passes is one of these or a buffer of its own big enough for the
+ * most the call can write: a stray pointer into the fuzzer's own memory
+ * would have it crash on what it asked the kernel to write.
+ */
+static char *good;			/* BIG bytes, read-write, then a hole */
 static char *rdonly;			/* one page, read-only */
 static char *edge;			/* last 16 bytes before a PROT_NONE page */
 static char *hole;			/* the PROT_NONE page */
@@ -449,20 +458,26 @@ static void op_accept(struct thread_state *t)
 	table_put(t, fd);
 }
 
-/* an iovec array in `iov`, sometimes hostile; returns its count */
+/*
+ * An iovec array in `iov`, sometimes hostile; returns its count. All `max`
+ * entries are set and a hostile count is never one the kernel would take
+ * past them: it would read the stack beyond as iovecs, and a receive
+ * would write over whatever they point at.
+ */
 static int any_iov(struct thread_state *t, struct iovec *iov, int max)
 {
 	int i, n = 1 + pick(t, 4);
 
-	if (n > max)
-		n = max;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < max; i++) {
 		iov[i].iov_len = any_len(t);
 		iov[i].iov_base = chance(t, 85) && iov[i].iov_len <= BIG ?
 				  good + pick(t, BIG - iov[i].iov_len + 1) :
 				  any_ptr(t, iov[i].iov_len);
 	}
-	return chance(t, 5) ? any_int(t) : n;
+	if (!chance(t, 5))
+		return n < max ? n : max;
+	n = any_int(t);
+	return n > max && n <= MAX_IOV ? max : n;
 }
 
 /* random bytes, or a plausible cmsg header with garbage, as control data */
@@ -533,7 +548,7 @@ static void op_recv(struct thread_state *t)
 	struct sockaddr_storage ss;
 	struct iovec iov[8];
 	struct msghdr m;
-	char control[64];
+	char control[MAX_CONTROL];
 	socklen_t alen = sizeof(ss);
 	size_t len;
 	int fd = any_fd(t);
@@ -654,6 +669,14 @@ static void op_setsockopt(struct thread_state *t)
 	int level, name, len, i;
 
 	any_sockopt(t, &level, &name);
+	/*
+	 * The core vmalloc()s a classic BPF program, and logs a failure of
+	 * that with a stack dump (warn_alloc()), which would fail the round
+	 * for an allocation that is not this module's: not failed.
+	 */
+	if (level == SOL_SOCKET &&
+	    (name == SO_ATTACH_FILTER || name == SO_ATTACH_REUSEPORT_CBPF))
+		nth_disarm(t);
 	len = chance(t, 70) ? (int)sizeof(int) : (int)any_len(t);
 	for (i = 0; i < 16; i++)
 		((int *)good)[i] = chance(t, 50) ? any_int(t) : (int)pick(t, 3);
@@ -680,9 +703,15 @@ static void op_ioctl(struct thread_state *t)
 		SIOCGSTAMPNS, SIOCOUTQNSD, SIOCGPGRP, SIOCSPGRP, FIOCLEX, FIONCLEX,
 		SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFCONF,
 	};
+	/* room for what the ioctls write: an ifreq, an ifconf, a timeval */
+	union {
+		int val;
+		char room[64];
+	} arg;
 	unsigned long cmd;
-	int val = pick(t, 2);
 
+	memset(&arg, 0, sizeof(arg));
+	arg.val = pick(t, 2);
 	if (chance(t, 85))
 		cmd = cmds[pick(t, sizeof(cmds) / sizeof(cmds[0]))];
 	else
@@ -691,7 +720,7 @@ static void op_ioctl(struct thread_state *t)
 	if (!own_netns && cmd >= 0x8900 && cmd < 0x8a00)
 		cmd = SIOCINQ;
 	syscall(SYS_ioctl, any_fd(t), cmd,
-		chance(t, 85) ? (void *)&val : any_ptr(t, sizeof(val)));
+		chance(t, 85) ? (void *)&arg : any_ptr(t, sizeof(arg)));
 }
 
 static void op_names(struct thread_state *t)
@@ -1049,12 +1078,14 @@ static void setup_memory(void)
 	long page = sysconf(_SC_PAGESIZE);
 	char *m;
 
-	good = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* any_ptr() gives good for lengths past BIG: they end in a fault */
+	good = mmap(NULL, BIG + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (good == MAP_FAILED || m == MAP_FAILED) {
 		perror("cu_fuzz: mmap");
 		_exit(2);
 	}
+	mprotect(good + BIG, page, PROT_NONE);
 	memset(good, 'g', BIG);
 	memset(m, 'r', page);
 	rdonly = m;
