@@ -770,18 +770,31 @@ TEST_F_TIMEOUT(race, spare_pages_trimmed_when_sndbuf_shrinks, 180)
  * of every size, at any offset in a page, split over two iovecs, with
  * MSG_WAITALL or not, interrupted by signals, beside threads that peek,
  * resize both buffers and ask SIOCINQ/SIOCOUTQ and poll() the whole time.
- * Each byte must arrive once, in order per sender, none lost to a signal.
+ * Each byte must arrive once, in order per sender, none lost to a signal,
+ * and no byte of the reader's memory around what a read returned may change.
  */
 #define DIRECT_MSG_MAX	(128u << 10)
 #define DIRECT_BUF	(256u << 10)
 
-/* a reader asleep in recv() of a 64 KiB buffer, at an odd offset */
 /* a reader asleep in recv() of 64 KiB, at an odd offset of its buffer */
 #define WHOLE_LEN	(64u << 10)
+#define WHOLE_AT	100
+#define WHOLE_BUF	(WHOLE_LEN + 4096)
+
+#define UNWRITTEN	0xa5
+
+/* where in buf[from, to) a byte is no longer UNWRITTEN, or -1 */
+static long first_written(const unsigned char *buf, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		if (buf[from] != UNWRITTEN)
+			return from;
+	return -1;
+}
 
 struct whole_reader {
 	int a;
-	unsigned char *buf;	/* WHOLE_LEN + 4096 bytes */
+	unsigned char *buf;	/* WHOLE_BUF bytes */
 	volatile pid_t tid;
 	ssize_t got;
 	bool intact;
@@ -790,7 +803,7 @@ struct whole_reader {
 static void *whole_reader_thread(void *arg)
 {
 	struct whole_reader *w = arg;
-	unsigned char *p = w->buf + 100;
+	unsigned char *p = w->buf + WHOLE_AT;
 	ssize_t i;
 
 	w->tid = cu_gettid();
@@ -802,14 +815,15 @@ static void *whole_reader_thread(void *arg)
 }
 
 /*
- * One 64 KiB send() to a reader already asleep with its buffer at rbuf,
- * from a socket whose SO_SNDBUF is at its minimum: through the queue it
- * goes in pieces of a few KiB, and the send times out after sndtimeo_ms
- * with the rest unsent. Returns what send() returned.
+ * One send() of len bytes (at most 64 KiB) to a reader already asleep
+ * with its buffer at rbuf, from a socket whose SO_SNDBUF is at its
+ * minimum: through the queue it goes in pieces of a few KiB, and the send
+ * times out after sndtimeo_ms with the rest unsent. rbuf is UNWRITTEN
+ * before. Returns what send() returned.
  */
 static ssize_t write_to_sleeper(struct __test_metadata *_metadata,
 				struct whole_reader *w, unsigned char *rbuf,
-				int sndtimeo_ms)
+				int sndtimeo_ms, size_t len)
 {
 	static unsigned char buf[WHOLE_LEN];
 	int sndbuf = 4096, c, i;
@@ -819,11 +833,12 @@ static ssize_t write_to_sleeper(struct __test_metadata *_metadata,
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = i % 251;
 	big_pair(_metadata, 0, &c, &w->a);
+	memset(rbuf, UNWRITTEN, WHOLE_BUF);
 	w->buf = rbuf;
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
 	cu_set_timeo(_metadata, c, SO_SNDTIMEO, sndtimeo_ms);
 	cu_start_sleeper(_metadata, &t, whole_reader_thread, w, &w->tid);
-	sent = send(c, buf, sizeof(buf), 0);
+	sent = send(c, buf, len, 0);
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
 	close(c);
 	close(w->a);
@@ -836,12 +851,32 @@ static ssize_t write_to_sleeper(struct __test_metadata *_metadata,
  */
 TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
 {
-	static unsigned char rbuf[WHOLE_LEN + 4096];
+	static unsigned char rbuf[WHOLE_BUF];
 	struct whole_reader w = { .tid = 0 };
 
-	ASSERT_EQ((ssize_t)WHOLE_LEN, write_to_sleeper(_metadata, &w, rbuf, CU_WAIT_MS));
+	ASSERT_EQ((ssize_t)WHOLE_LEN,
+		  write_to_sleeper(_metadata, &w, rbuf, CU_WAIT_MS, WHOLE_LEN));
 	ASSERT_EQ((ssize_t)WHOLE_LEN, w.got);
 	ASSERT_TRUE(w.intact);
+	cu_expect_kernel_quiet(_metadata, self->kmsg);
+}
+
+/*
+ * A write shorter than the sleeping reader's buffer fills what it
+ * delivers and nothing else of the reader's pages: not the bytes before
+ * the buffer in its first page, not the rest of the buffer, not past it.
+ */
+TEST_F(race, stream_one_copy_writes_nothing_it_does_not_deliver)
+{
+	static unsigned char rbuf[WHOLE_BUF];
+	struct whole_reader w = { .tid = 0 };
+	size_t len = 3 * 4096 + 7;
+
+	ASSERT_EQ((ssize_t)len, write_to_sleeper(_metadata, &w, rbuf, CU_WAIT_MS, len));
+	ASSERT_EQ((ssize_t)len, w.got);
+	ASSERT_TRUE(w.intact);
+	ASSERT_EQ(-1, first_written(rbuf, 0, WHOLE_AT));
+	ASSERT_EQ(-1, first_written(rbuf, WHOLE_AT + len, WHOLE_BUF));
 	cu_expect_kernel_quiet(_metadata, self->kmsg);
 }
 
@@ -853,7 +888,7 @@ TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
 TEST_F(race, stream_one_copy_not_into_a_shared_file_mapping)
 {
 	struct whole_reader w = { .tid = 0 };
-	size_t size = WHOLE_LEN + 4096;
+	size_t size = WHOLE_BUF;
 	unsigned char *rbuf;
 	ssize_t sent;
 	int mfd;
@@ -863,7 +898,7 @@ TEST_F(race, stream_one_copy_not_into_a_shared_file_mapping)
 	ASSERT_EQ(0, ftruncate(mfd, size));
 	rbuf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, rbuf);
-	sent = write_to_sleeper(_metadata, &w, rbuf, 300);
+	sent = write_to_sleeper(_metadata, &w, rbuf, 300, WHOLE_LEN);
 	ASSERT_LT(0, sent);
 	ASSERT_GT((ssize_t)WHOLE_LEN, sent);
 	ASSERT_LT(0, w.got);
@@ -950,11 +985,18 @@ static void *direct_meddler_thread(void *arg)
 	return NULL;
 }
 
-/* one read of any size, at any offset, maybe in two iovecs or MSG_WAITALL */
-static ssize_t varied_read(int a, unsigned char *buf, unsigned int *seed)
+/*
+ * One read of any size, at any offset, maybe in two iovecs or MSG_WAITALL.
+ * *stray is where in buf the read wrote outside the bytes it returned (the
+ * rest of its pages and a page past them: a writer filling the reader's
+ * pinned pages at the wrong offset lands there), or -1.
+ */
+static ssize_t varied_read(int a, unsigned char *buf, unsigned int *seed,
+			   long *stray)
 {
 	size_t len = 1 + rnd(seed) % (DIRECT_BUF / 2);
-	unsigned char *p = buf + rnd(seed) % 4096;
+	size_t at = rnd(seed) % 4096, end = at + len + 4096;
+	unsigned char *p = buf + at;
 	size_t cut = rnd(seed) % len;
 	struct iovec iov[2] = {
 		{ .iov_base = p, .iov_len = cut },
@@ -963,10 +1005,14 @@ static ssize_t varied_read(int a, unsigned char *buf, unsigned int *seed)
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
+	memset(buf, UNWRITTEN, end);
 	if (rnd(seed) % 2)
 		n = recvmsg(a, &msg, rnd(seed) % 4 ? 0 : MSG_WAITALL);
 	else
 		n = recv(a, p, len, rnd(seed) % 4 ? 0 : MSG_WAITALL);
+	*stray = first_written(buf, 0, at);
+	if (*stray < 0)
+		*stray = first_written(buf, at + (n > 0 ? n : 0), end);
 	if (n > 0 && p != buf)
 		memmove(buf, p, n);
 	return n;
@@ -981,6 +1027,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120
 	long long limit;
 	pthread_t t[SENDERS + 1];
 	char why[128];
+	long stray;
 	int lfd, s;
 	ssize_t n;
 
@@ -997,7 +1044,11 @@ TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120
 		ASSERT_GT(limit, cu_now_ms()) {
 			TH_LOG("%lld bytes read of %lld sent", sc.bytes, total_sent(&dr.sr));
 		}
-		n = varied_read(dr.a, buf, &seed);
+		n = varied_read(dr.a, buf, &seed, &stray);
+		ASSERT_EQ(-1, stray) {
+			TH_LOG("recv() returned %zd and wrote byte %ld of its buffer's pages",
+			       n, stray);
+		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		ASSERT_LT(0, n) {
@@ -1071,9 +1122,16 @@ static void *life_reader_thread(void *arg)
 	struct direct_life *l = arg;
 	unsigned int seed = 0xd3a2646cu ^ l->a;
 	ssize_t n, i;
+	long stray;
 
 	for (;;) {
-		n = varied_read(l->a, buf, &seed);
+		n = varied_read(l->a, buf, &seed, &stray);
+		if (stray >= 0) {
+			snprintf(l->why, sizeof(l->why),
+				 "recv() returned %zd and wrote byte %ld of its buffer's pages",
+				 n, stray);
+			return NULL;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
