@@ -128,7 +128,8 @@ struct thread_state {
 	atomic_bool done;
 };
 
-static struct thread_state threads[MAX_THREADS];
+/* shared with the parent, which names the calls of a child that died */
+static struct thread_state *threads;
 static pthread_barrier_t start_line;	/* no call before every thread's fds are open */
 
 /* what the calls achieved, to show the round did reach the module */
@@ -1227,6 +1228,18 @@ static bool wait_child(pid_t pid, int seconds, int *status)
 	return false;
 }
 
+/* what each thread of a child that died was doing */
+static void print_calls_in_progress(void)
+{
+	const char *op;
+	int i;
+
+	for (i = 0; i < opt_threads; i++) {
+		op = threads[i].op;
+		printf("# thread %d was in a %s call\n", i, op ? op : "(between calls)");
+	}
+}
+
 static int round_result(int n, unsigned long long seed, int seconds, int kmsg)
 {
 	long base = module_refs(), refs;
@@ -1239,6 +1252,7 @@ static int round_result(int n, unsigned long long seed, int seconds, int kmsg)
 	       n, seed, seconds, opt_threads, fail_nth_usable ? ", fail-nth" : "",
 	       seed, seconds, opt_threads, opt_fail_nth ? "" : " --no-fail-nth");
 	fflush(stdout);
+	memset(threads, 0, MAX_THREADS * sizeof(*threads));
 	pid = fork();
 	if (pid < 0) {
 		printf("not ok %d seed %llu: fork: %s\n", n, seed, strerror(errno));
@@ -1255,6 +1269,7 @@ static int round_result(int n, unsigned long long seed, int seconds, int kmsg)
 			snprintf(why, sizeof(why), "the child hung (killed after %d s)", seconds + grace);
 	} else if (WIFSIGNALED(status)) {
 		snprintf(why, sizeof(why), "the child died of signal %d", WTERMSIG(status));
+		print_calls_in_progress();
 	} else if (WEXITSTATUS(status) == 3) {
 		snprintf(why, sizeof(why), "a thread never returned from its call");
 	} else if (WEXITSTATUS(status)) {
@@ -1344,6 +1359,12 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	setup_failslab();
+	threads = mmap(NULL, MAX_THREADS * sizeof(*threads), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (threads == MAP_FAILED) {
+		perror("cu_fuzz: mmap");
+		return 2;
+	}
 
 	printf("TAP version 13\n1..%d\n", opt_rounds);
 	kmsg = cu_kmsg_open();
