@@ -52,6 +52,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -87,7 +88,6 @@
 #define HOT_EXTRA	5
 #define TIMEO_US	20000		/* SO_RCVTIMEO / SO_SNDTIMEO */
 #define BIG		(64 * 1024)
-#define MAX_IOV		1024		/* UIO_MAXIOV: past it, EMSGSIZE */
 /* the most control data a receive can get: 253 fds (SCM_MAX_FD), creds */
 #define MAX_CONTROL	(CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred)))
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -478,7 +478,7 @@ static int any_iov(struct thread_state *t, struct iovec *iov, int max)
 	if (!chance(t, 5))
 		return n < max ? n : max;
 	n = any_int(t);
-	return n > max && n <= MAX_IOV ? max : n;
+	return n > max && n <= IOV_MAX ? max : n;	/* past IOV_MAX: EMSGSIZE */
 }
 
 /* random bytes, or a plausible cmsg header with garbage, as control data */
@@ -1096,6 +1096,14 @@ static void setup_memory(void)
 	mprotect(hole, page, PROT_NONE);
 }
 
+/* the call thread i is in, for a hang or a death report */
+static const char *call_in_progress(int i)
+{
+	const char *op = threads[i].op;
+
+	return op ? op : "(between calls)";
+}
+
 static int run_round(unsigned long long seed, int seconds)
 {
 	pthread_t tid[MAX_THREADS];
@@ -1136,10 +1144,8 @@ static int run_round(unsigned long long seed, int seconds)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (deadline_ms - now_ms() + grace) / 1000 + 1;
 		if (pthread_timedjoin_np(tid[i], NULL, &ts)) {
-			const char *op = threads[i].op;
-
 			printf("# thread %d still in a %s call %lld s after the end\n",
-			       i, op ? op : "(between calls)", grace / 1000);
+			       i, call_in_progress(i), grace / 1000);
 			stuck++;
 		}
 		calls += atomic_load(&threads[i].calls);
@@ -1231,13 +1237,10 @@ static bool wait_child(pid_t pid, int seconds, int *status)
 /* what each thread of a child that died was doing */
 static void print_calls_in_progress(void)
 {
-	const char *op;
 	int i;
 
-	for (i = 0; i < opt_threads; i++) {
-		op = threads[i].op;
-		printf("# thread %d was in a %s call\n", i, op ? op : "(between calls)");
-	}
+	for (i = 0; i < opt_threads; i++)
+		printf("# thread %d was in a %s call\n", i, call_in_progress(i));
 }
 
 static int round_result(int n, unsigned long long seed, int seconds, int kmsg)
