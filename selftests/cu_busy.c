@@ -252,6 +252,40 @@ TEST_F(busy, receive_without_busy_poll_sleeps)
 	ASSERT_LT(0, w.slept);
 }
 
+/* voluntary context switches of thread @tid so far; -1 if unknown */
+static long task_sleeps(pid_t tid)
+{
+	char path[64], line[128];
+	long sleeps = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &sleeps) == 1)
+			break;
+	fclose(f);
+	return sleeps;
+}
+
+/*
+ * Wait, for at most @ms, until thread @tid, which had slept @sleeps times,
+ * has been woken and sleeps again. A woken thread's CPU may take a while
+ * to run it on a busy host: a fixed pause could answer it first.
+ */
+static void wait_for_another_sleep(pid_t tid, long sleeps, int ms)
+{
+	long long deadline = cu_now_ms() + ms;
+
+	while (cu_now_ms() < deadline) {
+		if (task_sleeps(tid) > sleeps && cu_task_state(tid) == 'S')
+			return;
+		cu_sleep_ms(5);
+	}
+}
+
 /*
  * Put a thread to sleep in recv() on @c, on the test's CPU with
  * @same_cpu, else on the other; have c's question read on its peer @a,
@@ -268,11 +302,13 @@ static void expect_early_wakeup(struct __test_metadata *_metadata, int c,
 	static struct waiter w, reader;
 	static char question[MSG_LEN];
 	pthread_t t, rt;
+	long sleeps;
 
 	memset(&w, 0, sizeof(w));
 	w.fd = c;
 	w.other_cpu = same_cpu;		/* the test runs on the second CPU */
 	cu_start_sleeper(_metadata, &t, waiter_thread, &w, &w.tid);
+	sleeps = task_sleeps(w.tid);
 	if (reader_waits) {
 		memset(&reader, 0, sizeof(reader));
 		reader.fd = a;
@@ -287,7 +323,8 @@ static void expect_early_wakeup(struct __test_metadata *_metadata, int c,
 	} else {
 		ASSERT_EQ(len, recv(a, reader.buf, sizeof(reader.buf), 0));
 	}
-	cu_sleep_ms(100);		/* for the early wakeup and sleep again */
+	/* an early wakeup comes within a few ms, or never: 100 ms is plenty */
+	wait_for_another_sleep(w.tid, sleeps, same_cpu ? 100 : CU_WAIT_MS);
 	ASSERT_EQ(6, send(a, "answer", 6, 0));
 	ASSERT_TRUE(cu_join(t, CU_WAIT_MS));
 	ASSERT_EQ(6, w.ret);
