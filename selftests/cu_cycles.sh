@@ -36,9 +36,10 @@ else
 	CYCLES=50
 fi
 
-# cu_lib.sh's nap, shorter: the cycles retry rmmod every tenth of a second
+# cu_lib.sh's nap, shorter: the cycles retry rmmod every tenth of a second,
+# for up to 30 s (the debug kernels free a namespace's sockets late)
 nap()    { sleep 0.1 2>/dev/null || sleep 1; }
-unload() { unload_retrying 100 rmmod af_custom; }
+unload() { unload_retrying 300 rmmod af_custom; }
 
 load() {
 	local out

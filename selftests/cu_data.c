@@ -379,7 +379,7 @@ TEST_F(data, waitall_returns_one_whole_message)
 	long long t0;
 
 	NEED_RECORDS();
-	cu_set_timeo(_metadata, self->a, SO_RCVTIMEO, 3000);
+	cu_set_timeo(_metadata, self->a, SO_RCVTIMEO, CU_WAIT_MS);
 	cu_send_str(_metadata, self->c, "abc");
 	cu_send_str(_metadata, self->c, "d");
 	ASSERT_EQ(POLLIN, cu_poll(self->a, POLLIN, CU_WAIT_MS));

@@ -539,7 +539,7 @@ TEST_F(dgram, full_receiver_does_not_block_other_receivers)
  * A sender waiting for room at its connected peer wakes as soon as the
  * peer makes room, or can take nothing more: shutdown(SHUT_RD) (the send
  * fails with EPIPE) or a larger SO_RCVBUF (the send completes). The sender
- * has SO_SNDTIMEO 3 s, so a missing wakeup shows as a late return.
+ * has SO_SNDTIMEO CU_WAIT_MS, so a missing wakeup shows as a late return.
  */
 static void full_connected_pair(struct __test_metadata *_metadata, int tx, int rx)
 {
@@ -547,7 +547,7 @@ static void full_connected_pair(struct __test_metadata *_metadata, int tx, int r
 	ASSERT_EQ(0, cu_try_connect(tx, PORT));
 	ASSERT_EQ(0, cu_try_connect(rx, SPORT));
 	fill_receiver(_metadata, tx, rx, 0);
-	cu_set_timeo(_metadata, tx, SO_SNDTIMEO, 3000);
+	cu_set_timeo(_metadata, tx, SO_SNDTIMEO, CU_WAIT_MS);
 }
 
 static void receiver_shuts_down_or_grows(struct __test_metadata *_metadata, int rx,

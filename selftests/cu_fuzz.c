@@ -1165,19 +1165,15 @@ static int run_round(unsigned long long seed, int seconds)
 /* ---- the parent: kernel log, module references --------------------------------- */
 
 /* new kernel log records reporting a problem; prints them, returns how many */
-static int kernel_reports(int kmsg)
+static int kernel_reports(struct cu_kmsg *kmsg)
 {
 	char rec[2048];
-	const char *msg;
+	const char *problem;
 	int found = 0;
 
-	while ((msg = cu_kmsg_next(kmsg, rec, sizeof(rec)))) {
-		if (!cu_kmsg_problem(msg))
-			continue;
-		if (found < 20)
-			printf("# kernel: %s\n", msg);
-		found++;
-	}
+	while ((problem = cu_kmsg_next_problem(kmsg, rec, sizeof(rec))))
+		if (found++ < 20)
+			printf("# kernel: %s\n", problem);
 	return found;
 }
 
@@ -1243,7 +1239,8 @@ static void print_calls_in_progress(void)
 		printf("# thread %d was in a %s call\n", i, call_in_progress(i));
 }
 
-static int round_result(int n, unsigned long long seed, int seconds, int kmsg)
+static int round_result(int n, unsigned long long seed, int seconds,
+			struct cu_kmsg *kmsg)
 {
 	long base = module_refs(), refs;
 	int status = 0, reports, grace = debug_flavour ? 150 : 60;
@@ -1310,7 +1307,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *env;
-	int i, failed = 0, kmsg, total;
+	struct cu_kmsg kmsg;
+	int i, failed = 0, total;
 	FILE *f;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1370,9 +1368,9 @@ int main(int argc, char **argv)
 	}
 
 	printf("TAP version 13\n1..%d\n", opt_rounds);
-	kmsg = cu_kmsg_open();
+	cu_kmsg_open(&kmsg);
 	for (i = 0; i < opt_rounds; i++)
-		failed += round_result(i + 1, opt_seed + i, opt_seconds, kmsg);
+		failed += round_result(i + 1, opt_seed + i, opt_seconds, &kmsg);
 	printf("# Totals: pass:%d fail:%d\n", opt_rounds - failed, failed);
 	return failed ? 1 : 0;
 }

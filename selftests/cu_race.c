@@ -130,28 +130,28 @@ static void join_threads(struct __test_metadata *_metadata, pthread_t *t, int n)
 
 FIXTURE(race)
 {
-	int kmsg;
+	struct cu_kmsg kmsg;
 };
 
-/* The kernel log since cu_kmsg_open() reports no problem (closes kmsg). */
-static void cu_expect_kernel_quiet(struct __test_metadata *_metadata, int kmsg)
+/* The kernel log since cu_kmsg_open() reports no problem (closes it). */
+static void cu_expect_kernel_quiet(struct __test_metadata *_metadata,
+				   struct cu_kmsg *kmsg)
 {
 	char rec[1024];
-	const char *msg;
+	const char *problem;
 	int found = 0;
 
-	while ((msg = cu_kmsg_next(kmsg, rec, sizeof(rec))))
-		if (cu_kmsg_problem(msg) && found++ < 8)
-			TH_LOG("kernel: %s", msg);
-	if (kmsg >= 0)
-		close(kmsg);
+	while ((problem = cu_kmsg_next_problem(kmsg, rec, sizeof(rec))))
+		if (found++ < 8)
+			TH_LOG("kernel: %s", problem);
+	cu_kmsg_close(kmsg);
 	ASSERT_EQ(0, found);
 }
 
 FIXTURE_SETUP(race)
 {
 	cu_setup();
-	self->kmsg = cu_kmsg_open();
+	cu_kmsg_open(&self->kmsg);
 }
 
 FIXTURE_TEARDOWN(race)
@@ -236,7 +236,7 @@ TEST_F_TIMEOUT(race, accept_while_clients_connect_and_backlog_changes, 120)
 	       atomic_load(&ar.accepted));
 	race_expect_clean(_metadata, &ar.r);
 	ASSERT_LT(0, atomic_load(&ar.accepted));
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /* ==== a peeking reader asleep while another reader takes the data ============ */
@@ -372,13 +372,13 @@ static void check_peeker_outlives_what_it_peeked(struct __test_metadata *_metada
 TEST_F(race, peek_waitall_sleeper_survives_another_reader_taking_its_data)
 {
 	check_peeker_outlives_what_it_peeked(_metadata, false);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 TEST_F(race, peek_rcvlowat_sleeper_survives_another_reader_taking_its_data)
 {
 	check_peeker_outlives_what_it_peeked(_metadata, true);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /* ==== several senders on one socket, one reader reading whole ================= */
@@ -546,13 +546,13 @@ static void check_small_senders(struct __test_metadata *_metadata, int type)
 TEST_F_TIMEOUT(race, stream_small_senders_each_byte_once_in_order, 120)
 {
 	check_small_senders(_metadata, SOCK_STREAM);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 TEST_F_TIMEOUT(race, seqpacket_small_senders_each_record_once_in_order, 120)
 {
 	check_small_senders(_metadata, SOCK_SEQPACKET);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /* ==== spare pages: what a socket keeps after its data was read ================ */
@@ -858,7 +858,7 @@ TEST_F(race, stream_one_copy_write_reaches_a_sleeping_reader_whole)
 		  write_to_sleeper(_metadata, &w, rbuf, CU_WAIT_MS, WHOLE_LEN));
 	ASSERT_EQ((ssize_t)WHOLE_LEN, w.got);
 	ASSERT_TRUE(w.intact);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /*
@@ -877,7 +877,7 @@ TEST_F(race, stream_one_copy_writes_nothing_it_does_not_deliver)
 	ASSERT_TRUE(w.intact);
 	ASSERT_EQ(-1, first_written(rbuf, 0, WHOLE_AT));
 	ASSERT_EQ(-1, first_written(rbuf, WHOLE_AT + len, WHOLE_BUF));
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /*
@@ -906,7 +906,7 @@ TEST_F(race, stream_one_copy_not_into_a_shared_file_mapping)
 	ASSERT_TRUE(w.intact);
 	munmap(rbuf, size);
 	close(mfd);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 struct direct_race {
@@ -1066,7 +1066,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_each_byte_once_in_order_under_meddlers, 120
 		ASSERT_EQ(atomic_load(&dr.sr.sent[s]), sc.got[s]);
 	cu_expect_empty(_metadata, dr.a);
 	free(buf);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /*
@@ -1209,7 +1209,7 @@ TEST_F_TIMEOUT(race, stream_one_copy_reader_outlives_shutdown_close_and_signals,
 	TH_LOG("lives ended by SHUT_RD %ld, SHUT_WR %ld, close %ld, signal %ld",
 	       lives[END_SHUT_RD], lives[END_SHUT_WR], lives[END_CLOSE],
 	       lives[END_SIGNAL]);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 /* ==== listeners closed under /proc and sock_diag readers ====================== */
@@ -1363,7 +1363,7 @@ TEST_F_TIMEOUT(race, listeners_closed_with_pending_under_proc_and_diag_readers, 
 	ASSERT_LT(0, atomic_load(&tr.proc_reads));
 	ASSERT_LT(0, atomic_load(&tr.dumps));
 	cu_expect_no_sockets(_metadata);
-	cu_expect_kernel_quiet(_metadata, self->kmsg);
+	cu_expect_kernel_quiet(_metadata, &self->kmsg);
 }
 
 TEST_HARNESS_MAIN

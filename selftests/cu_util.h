@@ -48,7 +48,7 @@
 #pragma GCC diagnostic pop
 
 #define CU_WAIT_MS		5000	/* longest wait for something that must happen */
-#define CU_AT_ONCE_MS		1000	/* "at once", generous for TCG emulation */
+#define CU_AT_ONCE_MS		2000	/* "at once": TCG and the debug kernels stall */
 #define CU_MAX_FDS		64
 
 #define CU_SA(a)		((struct sockaddr *)(a))
@@ -547,7 +547,7 @@ static inline void cu_expect_refused(struct __test_metadata *_metadata, int type
 	long long t0;
 	int err;
 
-	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, 3000);
+	cu_set_timeo(_metadata, fd, SO_SNDTIMEO, CU_WAIT_MS);
 	t0 = cu_now_ms();
 	err = cu_try_connect(fd, port);
 	ASSERT_EQ(ECONNREFUSED, err) {
