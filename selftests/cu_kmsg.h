@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading the kernel log from a test: the records since a point, and
- * whether one reports a problem. Shared by the harness tests (cu_util.h)
- * and the fuzzer, which is not a harness program.
+ * whether one reports a problem. Shared by cu_race, a harness program,
+ * and the fuzzer, which is not one.
  */
 #ifndef CU_KMSG_H
 #define CU_KMSG_H
