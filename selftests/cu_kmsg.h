@@ -99,27 +99,29 @@ static inline bool cu_kmsg_names_module(const char *msg)
 	       (!strncmp(msg, " cu_", 4) && strstr(msg, "+0x"));
 }
 
-/* The first line of a KCSAN report */
-static inline bool cu_kmsg_kcsan_starts(const char *msg)
+/*
+ * A KCSAN report begins with @msg, its title. The debug kernel's core code
+ * races with itself now and then (in 6.1, at random): a report counts only
+ * if it names the module, as the end-of-run check in scripts/guest-init.sh
+ * (scan_kcsan) judges it. Whether it does shows in the frames that follow.
+ */
+static inline bool cu_kmsg_kcsan_begins(struct cu_kmsg *log, const char *msg)
 {
-	return !strncmp(msg, "BUG: KCSAN: ", 12);
+	if (strncmp(msg, "BUG: KCSAN: ", 12))
+		return false;
+	log->in_kcsan = true;
+	log->kcsan_ours = false;
+	snprintf(log->kcsan_title, sizeof(log->kcsan_title), "%s", msg);
+	return true;
 }
 
 /*
- * Follow a KCSAN report through @msg; the title of one that names the
- * module, once it ends, else NULL. The debug kernel's core code races with
- * itself now and then (in 6.1, at random): such a report is not the
- * module's to fail a test on. The end-of-run check in
- * scripts/guest-init.sh (scan_kcsan) judges the same way.
+ * Follow the KCSAN report we are inside, if any, through @msg: the title
+ * of one that names the module once it ends, else NULL.
  */
-static inline const char *cu_kmsg_kcsan(struct cu_kmsg *log, const char *msg)
+static inline const char *cu_kmsg_kcsan_follow(struct cu_kmsg *log,
+					       const char *msg)
 {
-	if (cu_kmsg_kcsan_starts(msg)) {
-		log->in_kcsan = true;
-		log->kcsan_ours = false;
-		snprintf(log->kcsan_title, sizeof(log->kcsan_title), "%s", msg);
-		return NULL;
-	}
 	if (!log->in_kcsan)
 		return NULL;
 	if (cu_kmsg_names_module(msg))
@@ -132,7 +134,8 @@ static inline const char *cu_kmsg_kcsan(struct cu_kmsg *log, const char *msg)
 
 /*
  * The next problem in the log: the record that reports it, or the title
- * of a KCSAN report; NULL when there is none (yet).
+ * of a KCSAN report; NULL when there is none (yet). A listed problem
+ * inside a KCSAN report (another CPU's warning) still counts.
  */
 static inline const char *cu_kmsg_next_problem(struct cu_kmsg *log,
 					       char *rec, size_t len)
@@ -140,9 +143,10 @@ static inline const char *cu_kmsg_next_problem(struct cu_kmsg *log,
 	const char *msg, *problem;
 
 	while ((msg = cu_kmsg_next(log, rec, len))) {
-		problem = cu_kmsg_kcsan(log, msg);
-		if (!problem && !cu_kmsg_kcsan_starts(msg) &&
-		    cu_kmsg_listed_problem(msg))
+		if (cu_kmsg_kcsan_begins(log, msg))
+			continue;
+		problem = cu_kmsg_kcsan_follow(log, msg);
+		if (!problem && cu_kmsg_listed_problem(msg))
 			problem = msg;
 		if (problem)
 			return problem;
